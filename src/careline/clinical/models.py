@@ -1,0 +1,126 @@
+"""The read-only mirror of EHR facts. The EHR stays the source of truth: rows here are only
+written by imports, each keeping its source, source id and raw resource.
+
+``effective_at`` is the one date each fact sorts by (onset, authored, period start, …).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from careline.platform.models import SourcedModel
+
+
+class ClinicalFact(SourcedModel):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=100, blank=True)
+    code_system = models.CharField(max_length=200, blank=True)
+    display = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    effective_at = models.DateTimeField(null=True, blank=True)
+    encounter_source_id = models.CharField(max_length=200, blank=True)
+
+    class Meta(SourcedModel.Meta):
+        abstract = True
+        ordering = ["-effective_at"]
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.code}"
+
+
+class Condition(ClinicalFact):
+    verification_status = models.CharField(max_length=40, blank=True)
+    category = models.CharField(max_length=60, blank=True)
+    abated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(ClinicalFact.Meta):
+        indexes = [models.Index(fields=["patient", "-effective_at"], name="condition_patient")]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {"active", "recurrence", "relapse"}
+
+
+class AllergyIntolerance(ClinicalFact):
+    category = models.CharField(max_length=60, blank=True)
+    criticality = models.CharField(max_length=20, blank=True)
+    reactions = models.CharField(max_length=500, blank=True)
+    verification_status = models.CharField(max_length=40, blank=True)
+
+    class Meta(ClinicalFact.Meta):
+        indexes = [models.Index(fields=["patient", "-effective_at"], name="allergy_patient")]
+
+
+class MedicationRequest(ClinicalFact):
+    intent = models.CharField(max_length=40, blank=True)
+    dosage = models.CharField(max_length=500, blank=True)
+    requester = models.CharField(max_length=300, blank=True)
+
+    class Meta(ClinicalFact.Meta):
+        indexes = [models.Index(fields=["patient", "-effective_at"], name="medication_patient")]
+
+
+class Encounter(ClinicalFact):
+    encounter_class = models.CharField(max_length=20, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    practitioner = models.ForeignKey(
+        "directory.Practitioner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.ForeignKey(
+        "directory.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    service_provider = models.ForeignKey(
+        "directory.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(ClinicalFact.Meta):
+        indexes = [models.Index(fields=["patient", "-effective_at"], name="encounter_patient")]
+
+
+class Observation(ClinicalFact):
+    category = models.CharField(max_length=60, blank=True)
+    value_number = models.FloatField(null=True, blank=True)
+    value_unit = models.CharField(max_length=40, blank=True)
+    value_text = models.CharField(max_length=500, blank=True)
+    interpretation = models.CharField(max_length=40, blank=True)
+    components = models.JSONField(default=list, blank=True)
+
+    class Meta(ClinicalFact.Meta):
+        indexes = [
+            models.Index(
+                fields=["patient", "category", "code", "-effective_at"], name="observation_latest"
+            )
+        ]
+
+    @property
+    def value_display(self) -> str:
+        if self.components:
+            parts = [f"{c.get('value', '')}" for c in self.components]
+            unit = self.components[0].get("unit", "")
+            return "/".join(parts) + (f" {unit}" if unit else "")
+        if self.value_number is not None:
+            return f"{self.value_number:g} {self.value_unit}".strip()
+        return self.value_text
+
+
+class Immunization(ClinicalFact):
+
+    class Meta(ClinicalFact.Meta):
+        indexes = [models.Index(fields=["patient", "-effective_at"], name="immunization_patient")]
+
+
+class Procedure(ClinicalFact):
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(ClinicalFact.Meta):
+        indexes = [models.Index(fields=["patient", "-effective_at"], name="procedure_patient")]
+
+
+class CarePlan(ClinicalFact):
+    intent = models.CharField(max_length=40, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    activities = models.JSONField(default=list, blank=True)
+
+    class Meta(ClinicalFact.Meta):
+        indexes = [models.Index(fields=["patient", "-effective_at"], name="careplan_patient")]

@@ -1,0 +1,28 @@
+"""Production refuses insecure defaults: ``careline check --deploy`` reports them as errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+
+
+@register(Tags.security, deploy=True)
+def check_production_secrets(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    if not settings.IS_PRODUCTION:
+        return []
+    errors: list[CheckMessage] = []
+    if settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
+        errors.append(Error("SECRET_KEY is the development default.", id="careline.E001"))
+    if settings.INSECURE_FIELD_KEY in settings.FIELD_ENCRYPTION_KEYS:
+        errors.append(
+            Error("FIELD_ENCRYPTION_KEYS holds the development key.", id="careline.E002")
+        )
+    if settings.DEBUG:
+        errors.append(Error("DEBUG must be off in production.", id="careline.E003"))
+    if not settings.CARELINE_REQUIRE_STAFF_MFA:
+        errors.append(Error("Staff MFA cannot be switched off in production.", id="careline.E004"))
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        errors.append(Error("Production needs PostgreSQL (DATABASE_URL).", id="careline.E005"))
+    return errors

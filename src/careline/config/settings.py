@@ -1,0 +1,205 @@
+"""Careline settings, read from the environment.
+
+Every setting has a safe development default; ``CARELINE_ENV=production`` refuses the
+insecure ones (see ``careline.config.checks``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from careline.config.database import database_from_url
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+CARELINE_ENV = env("CARELINE_ENV", "development")  # development | demo | production
+IS_PRODUCTION = CARELINE_ENV == "production"
+DEMO_MODE = CARELINE_ENV == "demo"
+
+INSECURE_SECRET_KEY = "careline-insecure-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", INSECURE_SECRET_KEY)
+DEBUG = env_bool("DEBUG", default=not IS_PRODUCTION)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Field encryption keys (Fernet, url-safe base64, 32 bytes). The first encrypts; all decrypt,
+# so a key is rotated by putting a new one first and running `careline rotate_field_keys`.
+INSECURE_FIELD_KEY = "Y2FyZWxpbmUtaW5zZWN1cmUtZGV2LWZpZWxkLWtleSE="
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", INSECURE_FIELD_KEY)
+
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": database_from_url(
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'careline.sqlite3'}")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "careline.platform",
+    "careline.directory",
+    "careline.patients",
+    "careline.clinical",
+    "careline.identity",
+    "careline.interop",
+    "careline.api",
+    "careline.config",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "careline.platform.middleware.InactivityLogoutMiddleware",
+    "careline.platform.middleware.RequireStaffMfaMiddleware",
+    "careline.platform.middleware.RequestContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "careline.config.urls"
+WSGI_APPLICATION = "careline.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "careline.platform.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "platform.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "patients:search"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# django-allauth: staff accounts are created by administrators, never by sign-up.
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_ADAPTER = "careline.platform.auth.StaffAccountAdapter"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Careline"
+# Staff must have MFA outside demo mode (and outside local development unless asked).
+CARELINE_REQUIRE_STAFF_MFA = env_bool("CARELINE_REQUIRE_STAFF_MFA", default=not DEMO_MODE)
+
+# Automatic logoff after inactivity (HIPAA §164.312(a)(2)(iii)).
+CARELINE_INACTIVITY_TIMEOUT_SECONDS = int(env("CARELINE_INACTIVITY_TIMEOUT_SECONDS", "900"))
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if IS_PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Break-glass access lasts this long before the reason must be given again.
+CARELINE_BREAK_GLASS_SECONDS = int(env("CARELINE_BREAK_GLASS_SECONDS", "3600"))
+# Source system name for FHIR imports that do not name one.
+CARELINE_DEFAULT_SOURCE = env("CARELINE_DEFAULT_SOURCE", "urn:careline:source:ehr")
+CARELINE_TIME_ZONE = env("CARELINE_TIME_ZONE", "America/New_York")
+
+TASKS = {
+    "default": {
+        "BACKEND": env("CARELINE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # Request lines carry URLs only (which hold ids, never PHI); keep them at WARNING.
+    "loggers": {"django.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from careline.api.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="patients:search", permanent=False)),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("patients/", include("careline.patients.urls")),
+    path("imports/", include("careline.interop.urls")),
+    path("", include("careline.platform.urls")),
+]

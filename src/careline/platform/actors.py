@@ -1,0 +1,52 @@
+"""Who is acting, through which channel, from where and for what purpose.
+
+Every service takes ``actor`` first; the audit trail records it. Build one from a request
+with ``actor_from_request`` or for a command/task with ``Actor.system``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.http import HttpRequest
+
+from careline.platform.models import AuditChannel, Purpose, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User | None
+    channel: str
+    purpose: str = Purpose.TREATMENT
+    remote_addr: str | None = None
+    user_agent: str = ""
+    label: str = ""
+
+    @classmethod
+    def system(cls, label: str, *, channel: str = AuditChannel.CLI) -> Actor:
+        return cls(user=None, channel=channel, purpose=Purpose.SYSTEM, label=label)
+
+    @property
+    def display(self) -> str:
+        if self.user is not None:
+            return self.user.get_username()
+        return self.label or "system"
+
+    def has_permission(self, name: str) -> bool:
+        """System actors (commands run on the server) hold every permission."""
+        if self.user is None:
+            return True
+        return self.user.has_careline_permission(name)
+
+    def for_purpose(self, purpose: str) -> Actor:
+        return replace(self, purpose=purpose)
+
+
+def actor_from_request(request: HttpRequest, *, channel: str = AuditChannel.UI) -> Actor:
+    user = request.user if isinstance(request.user, User) else None
+    return Actor(
+        user=user,
+        channel=channel,
+        remote_addr=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
+    )

@@ -1,0 +1,11 @@
+"""The one place Careline asks for the time (tests move it with time-machine)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+
+def now() -> datetime:
+    return timezone.now()

@@ -1,0 +1,77 @@
+"""Roles and the named permissions they grant — declared here, checked with ``has_permission``.
+
+Permission names follow ``"<app>.<verb>_<thing>"``. A role is a fixed bundle of them; a user
+has exactly one role. Patient-level access (care team, location, break-glass) is decided
+separately, by ``careline.patients.access``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    SCHEDULER = "scheduler", "Scheduler / front desk"
+    CONTACT_CENTER_AGENT = "contact_center_agent", "Contact-center agent"
+    NURSE = "nurse", "Nurse"
+    CARE_MANAGER = "care_manager", "Care manager"
+    MARKETER = "marketer", "Marketer"
+    LIAISON = "liaison", "Physician liaison"
+    EXECUTIVE = "executive", "Executive"
+    COMPLIANCE = "compliance", "Compliance officer"
+    INTEGRATION = "integration", "Integration engineer"
+
+
+class Perm:
+    """Every permission Careline checks, by name."""
+
+    VIEW_PATIENT = "patients.view_patient"
+    ACCESS_ALL_PATIENTS = "patients.access_all_patients"
+    CHANGE_CONTACT = "patients.change_contact"
+    CHANGE_PREFERENCES = "patients.change_preferences"
+    CHANGE_CONSENT = "patients.change_consent"
+    VIEW_CLINICAL = "clinical.view_clinical"
+    VIEW_DIRECTORY = "directory.view_directory"
+    IMPORT_FHIR = "interop.import_fhir"
+    VIEW_AUDIT_LOG = "platform.view_audit_log"
+    EXPORT_AUDIT_LOG = "platform.export_audit_log"
+    REVIEW_BREAK_GLASS = "platform.review_break_glass"
+    MANAGE_USERS = "platform.manage_users"
+
+
+ALL_PERMISSIONS: frozenset[str] = frozenset(
+    value for name, value in vars(Perm).items() if name.isupper()
+)
+
+_PATIENT_FRONT_OFFICE = frozenset(
+    {
+        Perm.VIEW_PATIENT,
+        Perm.CHANGE_CONTACT,
+        Perm.CHANGE_PREFERENCES,
+        Perm.CHANGE_CONSENT,
+        Perm.VIEW_CLINICAL,
+        Perm.VIEW_DIRECTORY,
+    }
+)
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: ALL_PERMISSIONS,
+    Role.SCHEDULER: _PATIENT_FRONT_OFFICE,
+    Role.CONTACT_CENTER_AGENT: _PATIENT_FRONT_OFFICE | {Perm.ACCESS_ALL_PATIENTS},
+    Role.NURSE: _PATIENT_FRONT_OFFICE - {Perm.CHANGE_CONSENT},
+    Role.CARE_MANAGER: _PATIENT_FRONT_OFFICE,
+    Role.MARKETER: frozenset({Perm.VIEW_DIRECTORY}),
+    Role.LIAISON: frozenset({Perm.VIEW_DIRECTORY}),
+    Role.EXECUTIVE: frozenset({Perm.VIEW_DIRECTORY}),
+    Role.COMPLIANCE: frozenset(
+        {Perm.VIEW_AUDIT_LOG, Perm.EXPORT_AUDIT_LOG, Perm.REVIEW_BREAK_GLASS}
+    ),
+    Role.INTEGRATION: frozenset(
+        {Perm.IMPORT_FHIR, Perm.VIEW_PATIENT, Perm.ACCESS_ALL_PATIENTS, Perm.VIEW_CLINICAL}
+    ),
+}
+
+
+def permissions_for_role(role: str) -> frozenset[str]:
+    return ROLE_PERMISSIONS.get(role, frozenset())
