@@ -22,7 +22,7 @@ class ClinicalFact(SourcedModel):
 
     class Meta(SourcedModel.Meta):
         abstract = True
-        ordering = ["-effective_at"]
+        ordering = ("-effective_at",)
 
     def __str__(self) -> str:
         return f"{type(self).__name__} {self.code}"
@@ -34,7 +34,7 @@ class Condition(ClinicalFact):
     abated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(ClinicalFact.Meta):
-        indexes = [models.Index(fields=["patient", "-effective_at"], name="condition_patient")]
+        indexes = (models.Index(fields=["patient", "-effective_at"], name="condition_patient"),)
 
     @property
     def is_active(self) -> bool:
@@ -48,7 +48,7 @@ class AllergyIntolerance(ClinicalFact):
     verification_status = models.CharField(max_length=40, blank=True)
 
     class Meta(ClinicalFact.Meta):
-        indexes = [models.Index(fields=["patient", "-effective_at"], name="allergy_patient")]
+        indexes = (models.Index(fields=["patient", "-effective_at"], name="allergy_patient"),)
 
 
 class MedicationRequest(ClinicalFact):
@@ -57,7 +57,7 @@ class MedicationRequest(ClinicalFact):
     requester = models.CharField(max_length=300, blank=True)
 
     class Meta(ClinicalFact.Meta):
-        indexes = [models.Index(fields=["patient", "-effective_at"], name="medication_patient")]
+        indexes = (models.Index(fields=["patient", "-effective_at"], name="medication_patient"),)
 
 
 class Encounter(ClinicalFact):
@@ -75,7 +75,7 @@ class Encounter(ClinicalFact):
     )
 
     class Meta(ClinicalFact.Meta):
-        indexes = [models.Index(fields=["patient", "-effective_at"], name="encounter_patient")]
+        indexes = (models.Index(fields=["patient", "-effective_at"], name="encounter_patient"),)
 
 
 class Observation(ClinicalFact):
@@ -87,11 +87,11 @@ class Observation(ClinicalFact):
     components = models.JSONField(default=list, blank=True)
 
     class Meta(ClinicalFact.Meta):
-        indexes = [
+        indexes = (
             models.Index(
                 fields=["patient", "category", "code", "-effective_at"], name="observation_latest"
-            )
-        ]
+            ),
+        )
 
     @property
     def value_display(self) -> str:
@@ -105,16 +105,15 @@ class Observation(ClinicalFact):
 
 
 class Immunization(ClinicalFact):
-
     class Meta(ClinicalFact.Meta):
-        indexes = [models.Index(fields=["patient", "-effective_at"], name="immunization_patient")]
+        indexes = (models.Index(fields=["patient", "-effective_at"], name="immunization_patient"),)
 
 
 class Procedure(ClinicalFact):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(ClinicalFact.Meta):
-        indexes = [models.Index(fields=["patient", "-effective_at"], name="procedure_patient")]
+        indexes = (models.Index(fields=["patient", "-effective_at"], name="procedure_patient"),)
 
 
 class CarePlan(ClinicalFact):
@@ -123,4 +122,4 @@ class CarePlan(ClinicalFact):
     activities = models.JSONField(default=list, blank=True)
 
     class Meta(ClinicalFact.Meta):
-        indexes = [models.Index(fields=["patient", "-effective_at"], name="careplan_patient")]
+        indexes = (models.Index(fields=["patient", "-effective_at"], name="careplan_patient"),)

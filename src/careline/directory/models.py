@@ -16,7 +16,7 @@ class Organization(SourcedModel):
     is_active = models.BooleanField(default=True)
 
     class Meta(SourcedModel.Meta):
-        ordering = ["name"]
+        ordering = ("name",)
 
     def __str__(self) -> str:
         return self.name
@@ -38,7 +38,7 @@ class Location(SourcedModel):
     is_active = models.BooleanField(default=True)
 
     class Meta(SourcedModel.Meta):
-        ordering = ["name"]
+        ordering = ("name",)
 
     def __str__(self) -> str:
         return self.name
@@ -57,7 +57,10 @@ class Practitioner(SourcedModel):
     is_active = models.BooleanField(default=True)
 
     class Meta(SourcedModel.Meta):
-        ordering = ["family_name", "given_name"]
+        ordering = (
+            "family_name",
+            "given_name",
+        )
 
     def __str__(self) -> str:
         return self.display_name

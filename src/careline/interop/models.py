@@ -31,7 +31,7 @@ class ImportRun(models.Model):
     rejections = models.JSONField(default=list, blank=True)
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ("-started_at",)
 
     def __str__(self) -> str:
         return f"Import {self.public_id} ({self.status})"

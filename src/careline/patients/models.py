@@ -69,7 +69,10 @@ class Patient(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["family_name", "given_names"]
+        ordering = (
+            "family_name",
+            "given_names",
+        )
 
     def __str__(self) -> str:
         return f"Patient {self.public_id}"
@@ -97,13 +100,13 @@ class PatientFact(models.Model):
 
     class Meta:
         abstract = True
-        constraints = [
+        constraints = (
             models.UniqueConstraint(
                 fields=["patient", "source_system", "source_id"],
                 condition=~Q(source_id=""),
                 name="%(app_label)s_%(class)s_source",
-            )
-        ]
+            ),
+        )
 
 
 class PatientIdentifier(PatientFact):
@@ -113,9 +116,9 @@ class PatientIdentifier(PatientFact):
     type_code = models.CharField(max_length=20, blank=True, help_text="v2-0203: MR, DL, …")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["system", "value"], name="patient_identifier_unique")
-        ]
+        constraints = (
+            models.UniqueConstraint(fields=["system", "value"], name="patient_identifier_unique"),
+        )
 
     def __str__(self) -> str:
         return f"{self.type_code or 'ID'} {self.system}"
@@ -146,8 +149,11 @@ class ContactPoint(PatientFact):
     is_active = models.BooleanField(default=True)
 
     class Meta(PatientFact.Meta):
-        ordering = ["system", "rank"]
-        indexes = [models.Index(fields=["value"], name="contact_value")]
+        ordering = (
+            "system",
+            "rank",
+        )
+        indexes = (models.Index(fields=["value"], name="contact_value"),)
 
     def __str__(self) -> str:
         return f"{self.system} ({self.use})"
@@ -211,7 +217,10 @@ class Consent(PatientFact):
     )
 
     class Meta(PatientFact.Meta):
-        ordering = ["purpose", "-decided_at"]
+        ordering = (
+            "purpose",
+            "-decided_at",
+        )
 
     def __str__(self) -> str:
         return f"{self.purpose}: {self.status}"
@@ -229,7 +238,7 @@ class Coverage(PatientFact):
     end_date = models.DateField(null=True, blank=True)
 
     class Meta(PatientFact.Meta):
-        ordering = ["-start_date"]
+        ordering = ("-start_date",)
 
     def __str__(self) -> str:
         return self.payer
@@ -253,7 +262,10 @@ class RelatedPerson(PatientFact):
     note = models.CharField(max_length=300, blank=True)
 
     class Meta(PatientFact.Meta):
-        ordering = ["-is_caregiver", "name"]
+        ordering = (
+            "-is_caregiver",
+            "name",
+        )
 
     def __str__(self) -> str:
         return f"{self.relationship or 'related person'} of {self.patient}"
@@ -270,7 +282,7 @@ class CareTeamMember(PatientFact):
     role = models.CharField(max_length=100)
 
     class Meta(PatientFact.Meta):
-        indexes = [models.Index(fields=["user", "patient"], name="care_team_user")]
+        indexes = (models.Index(fields=["user", "patient"], name="care_team_user"),)
 
     def __str__(self) -> str:
         return self.role
@@ -328,18 +340,18 @@ class TimelineEvent(models.Model):
     actor_label = models.CharField(max_length=150, blank=True)
 
     class Meta:
-        ordering = ["-occurred_at"]
-        indexes = [
+        ordering = ("-occurred_at",)
+        indexes = (
             models.Index(fields=["patient", "-occurred_at"], name="timeline_patient_time"),
             models.Index(fields=["patient", "kind", "-occurred_at"], name="timeline_patient_kind"),
-        ]
-        constraints = [
+        )
+        constraints = (
             models.UniqueConstraint(
                 fields=["patient", "source_system", "source_key"],
                 condition=~Q(source_key=""),
                 name="timeline_source_unique",
-            )
-        ]
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.occurred_at:%Y-%m-%d}"

@@ -94,9 +94,7 @@ def _events_in_order(batch_size: int) -> Iterator[AuditEvent]:
     last_sequence = 0
     while True:
         batch = list(
-            AuditEvent.objects.filter(sequence__gt=last_sequence).order_by("sequence")[
-                :batch_size
-            ]
+            AuditEvent.objects.filter(sequence__gt=last_sequence).order_by("sequence")[:batch_size]
         )
         if not batch:
             return

@@ -27,11 +27,11 @@ class SourcedModel(models.Model):
 
     class Meta:
         abstract = True
-        constraints = [
+        constraints = (
             models.UniqueConstraint(
                 fields=["source_system", "source_id"], name="%(app_label)s_%(class)s_source"
-            )
-        ]
+            ),
+        )
 
 
 class User(AbstractUser):
@@ -145,11 +145,11 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["-sequence"]
-        indexes = [
+        ordering = ("-sequence",)
+        indexes = (
             models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
             models.Index(fields=["patient_id", "occurred_at"], name="audit_patient_time"),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.actor_label} {self.action} {self.resource_type}"
@@ -194,8 +194,8 @@ class BreakGlassAccess(models.Model):
     review_note = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "patient_id", "expires_at"], name="bg_lookup")]
+        ordering = ("-created_at",)
+        indexes = (models.Index(fields=["user", "patient_id", "expires_at"], name="bg_lookup"),)
 
     def __str__(self) -> str:
         return f"{self.user} → {self.patient_id} at {self.created_at:%Y-%m-%d %H:%M}"

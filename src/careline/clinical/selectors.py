@@ -1,0 +1,113 @@
+"""Reads of the EHR mirror: the clinical half of the 360 view.
+
+``get_clinical_summary`` runs a fixed number of queries whatever the patient's history:
+the lists are bounded, and "latest vitals/labs" takes the newest row per code with a window
+function in one query per category.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from careline.clinical.models import (
+    AllergyIntolerance,
+    CarePlan,
+    ClinicalFact,
+    Condition,
+    Encounter,
+    Immunization,
+    MedicationRequest,
+    Observation,
+    Procedure,
+)
+from careline.patients.access import PatientAccess, access_patient
+from careline.patients.models import Patient
+from careline.platform.actors import Actor
+from careline.platform.permissions import Perm
+
+RECENT_LIMIT = 10
+LIST_LIMIT = 50
+ACTIVE_CONDITION_STATUSES = ("active", "recurrence", "relapse")
+ACTIVE_MEDICATION_STATUSES = ("active", "on-hold", "draft")
+
+FactT = TypeVar("FactT", bound=ClinicalFact)
+
+
+@dataclass(frozen=True)
+class ClinicalSummary:
+    access: PatientAccess
+    allergies: list[AllergyIntolerance]
+    active_conditions: list[Condition]
+    resolved_conditions: list[Condition]
+    medications: list[MedicationRequest]
+    immunizations: list[Immunization]
+    latest_vitals: list[Observation]
+    latest_labs: list[Observation]
+    encounters: list[Encounter]
+    procedures: list[Procedure]
+    care_plans: list[CarePlan]
+
+    @property
+    def high_risk_allergies(self) -> list[AllergyIntolerance]:
+        return [allergy for allergy in self.allergies if allergy.criticality == "high"]
+
+
+def get_clinical_summary(*, actor: Actor, patient_id: uuid.UUID) -> ClinicalSummary:
+    access = access_patient(
+        actor=actor,
+        patient_id=patient_id,
+        permission=Perm.VIEW_CLINICAL,
+        resource_type="ClinicalSummary",
+    )
+    return summarize(access)
+
+
+def summarize(access: PatientAccess) -> ClinicalSummary:
+    """The summary of an already checked and audited access."""
+    patient = access.patient
+    conditions = _for(Condition, patient).order_by("-effective_at")
+    return ClinicalSummary(
+        access=access,
+        allergies=list(_for(AllergyIntolerance, patient).exclude(status="inactive")[:LIST_LIMIT]),
+        active_conditions=list(
+            conditions.filter(status__in=ACTIVE_CONDITION_STATUSES)[:LIST_LIMIT]
+        ),
+        resolved_conditions=list(
+            conditions.exclude(status__in=ACTIVE_CONDITION_STATUSES)[:LIST_LIMIT]
+        ),
+        medications=list(
+            _for(MedicationRequest, patient).filter(status__in=ACTIVE_MEDICATION_STATUSES)[
+                :LIST_LIMIT
+            ]
+        ),
+        immunizations=list(_for(Immunization, patient)[:LIST_LIMIT]),
+        latest_vitals=_latest_observations(patient, "vital-signs"),
+        latest_labs=_latest_observations(patient, "laboratory"),
+        encounters=list(
+            _for(Encounter, patient).select_related("practitioner", "location")[:RECENT_LIMIT]
+        ),
+        procedures=list(_for(Procedure, patient)[:RECENT_LIMIT]),
+        care_plans=list(_for(CarePlan, patient).filter(status="active")[:RECENT_LIMIT]),
+    )
+
+
+def _for(model: type[FactT], patient: Patient) -> QuerySet[FactT]:
+    facts: QuerySet[FactT] = model._default_manager.filter(patient=patient)
+    return facts.order_by(F("effective_at").desc(nulls_last=True))
+
+
+def _latest_observations(patient: Patient, category: str) -> list[Observation]:
+    """The newest observation of each code in a category (one query)."""
+    ranked = Observation.objects.filter(patient=patient, category=category).annotate(
+        recency=Window(
+            RowNumber(),
+            partition_by=[F("code")],
+            order_by=F("effective_at").desc(nulls_last=True),
+        )
+    )
+    return list(ranked.filter(recency=1).order_by("display")[:LIST_LIMIT])

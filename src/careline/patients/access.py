@@ -1,0 +1,111 @@
+"""Patient-level access: permission, then scope (care team, location), then break-glass.
+
+``access_patient`` returns the patient or raises; "missing" and "not yours" give the same
+``NotFound`` to anyone without the permission, so existence is not leaked. A staff member
+with the permission but outside the patient's scope gets ``BreakGlassRequired`` until she
+states a reason (``break_glass``); that access is audited and flagged for review.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from careline.patients.models import CareTeamMember, Patient
+from careline.platform import audit, clock
+from careline.platform.actors import Actor
+from careline.platform.errors import BreakGlassRequired, NotFound, PermissionDenied
+from careline.platform.models import AuditAction, AuditOutcome, BreakGlassAccess
+from careline.platform.permissions import Perm
+from careline.platform.services import grant_break_glass
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    patient: Patient
+    is_break_glass: bool
+
+
+def access_patient(
+    *,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    permission: str = Perm.VIEW_PATIENT,
+    action: str | None = AuditAction.READ,
+    resource_type: str = "Patient",
+) -> PatientAccess:
+    """Check and (unless ``action`` is None) audit one access to one patient."""
+    if not actor.has_permission(permission):
+        _record_denial(actor, patient_id, resource_type, permission)
+        raise PermissionDenied("Your role does not allow this.", details={"permission": permission})
+    patient = (
+        Patient.objects.select_related("primary_location", "primary_care_practitioner")
+        .filter(public_id=patient_id)
+        .first()
+    )
+    if patient is None:
+        raise NotFound("No such patient.")
+    is_break_glass = not is_in_scope(actor=actor, patient=patient)
+    if is_break_glass and not has_active_break_glass(actor=actor, patient_id=patient_id):
+        raise BreakGlassRequired(
+            "This patient is outside your care teams and locations. "
+            "State the reason for access to continue (break-glass).",
+            details={"patient_id": str(patient_id)},
+        )
+    if action is not None:
+        audit.record_event(
+            actor=actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(patient_id),
+            patient_id=patient_id,
+            is_break_glass=is_break_glass,
+        )
+    return PatientAccess(patient=patient, is_break_glass=is_break_glass)
+
+
+def is_in_scope(*, actor: Actor, patient: Patient) -> bool:
+    user = actor.user
+    if user is None or user.has_careline_permission(Perm.ACCESS_ALL_PATIENTS):
+        return True
+    if (
+        patient.primary_location_id
+        and user.locations.filter(pk=patient.primary_location_id).exists()
+    ):
+        return True
+    care_team = Q(user=user)
+    if user.practitioner_id:
+        care_team |= Q(practitioner_id=user.practitioner_id)
+    return CareTeamMember.objects.filter(care_team, patient=patient).exists()
+
+
+def has_active_break_glass(*, actor: Actor, patient_id: uuid.UUID) -> bool:
+    if actor.user is None:
+        return False
+    return BreakGlassAccess.objects.filter(
+        user=actor.user, patient_id=patient_id, expires_at__gt=clock.now()
+    ).exists()
+
+
+def break_glass(*, actor: Actor, patient_id: uuid.UUID, reason: str) -> BreakGlassAccess:
+    """Open an out-of-scope patient with a stated reason (the patient must exist)."""
+    if not actor.has_permission(Perm.VIEW_PATIENT):
+        raise PermissionDenied("Your role does not allow opening patient records.")
+    if not Patient.objects.filter(public_id=patient_id).exists():
+        raise NotFound("No such patient.")
+    return grant_break_glass(actor=actor, patient_id=patient_id, reason=reason)
+
+
+def _record_denial(
+    actor: Actor, patient_id: uuid.UUID, resource_type: str, permission: str
+) -> None:
+    audit.record_event(
+        actor=actor,
+        action=AuditAction.ACCESS_DENIED,
+        resource_type=resource_type,
+        resource_id=str(patient_id),
+        outcome=AuditOutcome.DENIED,
+        details={"permission": permission},
+    )

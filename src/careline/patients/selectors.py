@@ -1,0 +1,246 @@
+"""Reads of the patient registry: search, the 360 view's registry part, the timeline.
+
+Every function that returns PHI takes ``actor`` and goes through ``access_patient`` (or, for
+search, records a search event), so each read is checked and audited.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Q, QuerySet
+
+from careline.patients.access import PatientAccess, access_patient
+from careline.patients.models import (
+    CareTeamMember,
+    CommunicationPreference,
+    Consent,
+    ContactPoint,
+    ContactSystem,
+    Coverage,
+    Patient,
+    PatientIdentifier,
+    RelatedPerson,
+    SocialNeed,
+    SocialNeedCategory,
+    TimelineEvent,
+)
+from careline.patients.normalize import parse_date, phone_to_e164, search_text
+from careline.platform import audit, clock
+from careline.platform.actors import Actor
+from careline.platform.errors import PermissionDenied, ValidationFailed
+from careline.platform.models import AuditAction
+from careline.platform.permissions import Perm
+
+SEARCH_LIMIT = 25
+MIN_QUERY_LENGTH = 2
+_HAS_DIGIT = re.compile(r"\d")
+_PHONE_CHARACTERS = re.compile(r"^[\d\s().+\-]+$")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a typed query means: name words, a birth date, a phone, an identifier."""
+
+    name_words: tuple[str, ...] = ()
+    birth_date: date | None = None
+    phone: str | None = None
+    identifier: str | None = None
+
+
+def parse_search_query(text: str, *, today: date) -> SearchQuery:
+    text = text.strip()
+    digits = re.sub(r"\D", "", text)
+    if _PHONE_CHARACTERS.match(text) and len(digits) >= 10:
+        phone = phone_to_e164(text)
+        if phone is not None:
+            return SearchQuery(phone=phone)
+    words: list[str] = []
+    birth_date = None
+    identifier = None
+    for token in text.split():
+        parsed = parse_date(token)
+        if parsed is not None and birth_date is None:
+            birth_date = _past_century(parsed, today)
+        elif _HAS_DIGIT.search(token) and identifier is None:
+            identifier = token
+        else:
+            words.append(search_text(token))
+    return SearchQuery(tuple(w for w in words if w), birth_date, None, identifier)
+
+
+def _past_century(day: date, today: date) -> date:
+    """'01/02/50' is 1950 for a birth date, not 2050."""
+    return day.replace(year=day.year - 100) if day > today else day
+
+
+@dataclass(frozen=True)
+class PatientHit:
+    public_id: uuid.UUID
+    display_name: str
+    birth_date: date | None
+    sex: str
+    mrn: str
+    is_deceased: bool
+
+
+def search_patients(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[PatientHit]:
+    """Patients matching a name fragment, birth date, phone (any format) or MRN."""
+    if not actor.has_permission(Perm.VIEW_PATIENT):
+        raise PermissionDenied("Your role does not allow searching patients.")
+    if len(text.strip()) < MIN_QUERY_LENGTH:
+        raise ValidationFailed(
+            f"Type at least {MIN_QUERY_LENGTH} characters of a name, a birth date, "
+            "a phone number or an MRN."
+        )
+    query = parse_search_query(text, today=clock.now().date())
+    rows = list(
+        _matching(query)
+        .order_by("family_name", "given_names", "pk")
+        .values_list(
+            "public_id", "given_names", "family_name", "birth_date", "sex", "mrn", "is_deceased"
+        )[:limit]
+    )
+    audit.record_event(
+        actor=actor,
+        action=AuditAction.SEARCH,
+        resource_type="Patient",
+        details={"criteria": _criteria_names(query), "results": len(rows)},
+    )
+    return [
+        PatientHit(
+            public_id=public_id,
+            display_name=" ".join(p for p in (given, family) if p) or "—",
+            birth_date=birth_date,
+            sex=sex,
+            mrn=mrn,
+            is_deceased=is_deceased,
+        )
+        for public_id, given, family, birth_date, sex, mrn, is_deceased in rows
+    ]
+
+
+def _matching(query: SearchQuery) -> QuerySet[Patient]:
+    patients = Patient.objects.all()
+    if query.phone is not None:
+        return patients.filter(
+            pk__in=ContactPoint.objects.filter(
+                value=query.phone, system__in=[ContactSystem.PHONE, ContactSystem.SMS]
+            ).values("patient_id")
+        )
+    if query.identifier is not None:
+        patients = patients.filter(
+            Q(mrn__iexact=query.identifier)
+            | Q(pk__in=PatientIdentifier.objects.filter(value=query.identifier).values("patient"))
+        )
+    if query.birth_date is not None:
+        patients = patients.filter(birth_date=query.birth_date)
+    for word in query.name_words:
+        patients = patients.filter(search_name__contains=word)
+    return patients
+
+
+def _criteria_names(query: SearchQuery) -> list[str]:
+    """Which kinds of criteria were used — never the values (they are PHI)."""
+    kinds = {
+        "name": bool(query.name_words),
+        "birth_date": query.birth_date is not None,
+        "phone": query.phone is not None,
+        "identifier": query.identifier is not None,
+    }
+    return [kind for kind, used in kinds.items() if used]
+
+
+@dataclass(frozen=True)
+class PatientRegistryView:
+    """The registry half of the 360 view (the clinical half comes from ``clinical``)."""
+
+    access: PatientAccess
+    identifiers: list[PatientIdentifier]
+    contact_points: list[ContactPoint]
+    preference: CommunicationPreference | None
+    consents: list[Consent]
+    coverages: list[Coverage]
+    related_people: list[RelatedPerson]
+    care_team: list[CareTeamMember]
+    social_needs: list[SocialNeed]
+
+    @property
+    def patient(self) -> Patient:
+        return self.access.patient
+
+    @property
+    def caregivers(self) -> list[RelatedPerson]:
+        return [person for person in self.related_people if person.is_caregiver]
+
+    @property
+    def transport_need(self) -> SocialNeed | None:
+        return next(
+            (
+                need
+                for need in self.social_needs
+                if need.is_active and need.category == SocialNeedCategory.TRANSPORTATION
+            ),
+            None,
+        )
+
+    def current_coverages(self, today: date) -> list[Coverage]:
+        return [coverage for coverage in self.coverages if coverage.is_current_on(today)]
+
+
+def get_patient_registry_view(*, actor: Actor, patient_id: uuid.UUID) -> PatientRegistryView:
+    """One checked, audited read of everything the registry knows of one patient.
+
+    A fixed number of queries whatever the patient's history.
+    """
+    access = access_patient(actor=actor, patient_id=patient_id)
+    patient = access.patient
+    return PatientRegistryView(
+        access=access,
+        identifiers=list(PatientIdentifier.objects.filter(patient=patient)),
+        contact_points=list(ContactPoint.objects.filter(patient=patient, is_active=True)),
+        preference=CommunicationPreference.objects.filter(patient=patient).first(),
+        consents=list(Consent.objects.filter(patient=patient)),
+        coverages=list(Coverage.objects.filter(patient=patient)),
+        related_people=list(RelatedPerson.objects.filter(patient=patient)),
+        care_team=list(
+            CareTeamMember.objects.filter(patient=patient).select_related("practitioner", "user")
+        ),
+        social_needs=list(SocialNeed.objects.filter(patient=patient)),
+    )
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    events: list[TimelineEvent]
+    next_before: datetime | None
+
+
+TIMELINE_PAGE_SIZE = 25
+
+
+def list_timeline(
+    *,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    kinds: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = TIMELINE_PAGE_SIZE,
+) -> TimelinePage:
+    """Newest first; ``until`` pages backwards (pass the previous page's ``next_before``)."""
+    access = access_patient(actor=actor, patient_id=patient_id, resource_type="Timeline")
+    events = TimelineEvent.objects.filter(patient=access.patient)
+    if kinds:
+        events = events.filter(kind__in=kinds)
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if until is not None:
+        events = events.filter(occurred_at__lt=until)
+    page = list(events.order_by("-occurred_at", "-pk")[: limit + 1])
+    has_more = len(page) > limit
+    page = page[:limit]
+    return TimelinePage(events=page, next_before=page[-1].occurred_at if has_more else None)

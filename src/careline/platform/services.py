@@ -1,0 +1,127 @@
+"""Platform writes: break-glass grants and their review, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from careline.platform import audit, clock
+from careline.platform.actors import Actor
+from careline.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from careline.platform.models import (
+    ApiToken,
+    AuditAction,
+    BreakGlassAccess,
+    Purpose,
+    User,
+)
+from careline.platform.permissions import Perm
+
+MIN_REASON_LENGTH = 10
+TOKEN_PREFIX = "cl_"  # noqa: S105 (a public marker, not a secret)
+
+
+def grant_break_glass(*, actor: Actor, patient_id: uuid.UUID, reason: str) -> BreakGlassAccess:
+    """Record why ``actor`` opens a patient outside her scope; flagged for review."""
+    if actor.user is None:
+        raise PermissionDenied("Break-glass access is for signed-in staff.")
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValidationFailed(
+            f"Give the reason for this access in at least {MIN_REASON_LENGTH} characters.",
+            details={"field": "reason"},
+        )
+    now = clock.now()
+    with transaction.atomic():
+        access = BreakGlassAccess.objects.create(
+            user=actor.user,
+            patient_id=patient_id,
+            reason=reason,
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.CARELINE_BREAK_GLASS_SECONDS),
+        )
+        audit.record_event(
+            actor=actor.for_purpose(Purpose.EMERGENCY),
+            action=AuditAction.BREAK_GLASS,
+            resource_type="Patient",
+            resource_id=str(patient_id),
+            patient_id=patient_id,
+            is_break_glass=True,
+            details={"break_glass_id": str(access.public_id)},
+        )
+    return access
+
+
+def review_break_glass(*, actor: Actor, access_id: uuid.UUID, note: str) -> BreakGlassAccess:
+    if not actor.has_permission(Perm.REVIEW_BREAK_GLASS):
+        raise PermissionDenied("You may not review break-glass access.")
+    with transaction.atomic():
+        access = BreakGlassAccess.objects.select_for_update().filter(public_id=access_id).first()
+        if access is None:
+            raise NotFound("No such break-glass access.")
+        access.reviewed_by = actor.user
+        access.reviewed_at = clock.now()
+        access.review_note = note.strip()
+        access.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+        audit.record_event(
+            actor=actor.for_purpose(Purpose.COMPLIANCE),
+            action=AuditAction.UPDATE,
+            resource_type="BreakGlassAccess",
+            resource_id=str(access.public_id),
+            patient_id=access.patient_id,
+        )
+    return access
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once; only its hash is stored
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_api_token(*, actor: Actor, user: User, name: str) -> IssuedToken:
+    if not actor.has_permission(Perm.MANAGE_USERS):
+        raise PermissionDenied("You may not issue API tokens.")
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=prefix,
+            key_hash=hash_token(secret),
+            created_at=clock.now(),
+        )
+        audit.record_event(
+            actor=actor,
+            action=AuditAction.CREATE,
+            resource_type="ApiToken",
+            resource_id=str(token.public_id),
+            details={"user": str(user.public_id)},
+        )
+    return IssuedToken(token=token, secret=secret)
+
+
+def authenticate_token(secret: str) -> User | None:
+    """The active user a bearer token belongs to, or None (unknown, revoked, expired)."""
+    now = clock.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(secret), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
