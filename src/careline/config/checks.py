@@ -16,9 +16,7 @@ def check_production_secrets(app_configs: Any, **kwargs: Any) -> list[CheckMessa
     if settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
         errors.append(Error("SECRET_KEY is the development default.", id="careline.E001"))
     if settings.INSECURE_FIELD_KEY in settings.FIELD_ENCRYPTION_KEYS:
-        errors.append(
-            Error("FIELD_ENCRYPTION_KEYS holds the development key.", id="careline.E002")
-        )
+        errors.append(Error("FIELD_ENCRYPTION_KEYS holds the development key.", id="careline.E002"))
     if settings.DEBUG:
         errors.append(Error("DEBUG must be off in production.", id="careline.E003"))
     if not settings.CARELINE_REQUIRE_STAFF_MFA:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("patients/", include("careline.patients.urls")),
+    path("clinical/", include("careline.clinical.urls")),
     path("imports/", include("careline.interop.urls")),
     path("", include("careline.platform.urls")),
 ]
