@@ -1,0 +1,58 @@
+"""``careline demo``: migrate, load a realistic demo through the real import path, serve.
+
+The demo data comes from Careline's own deterministic generator, written as FHIR R4 bundles
+and imported by the same importer EHR data takes. Running it again keeps existing data.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from careline.interop.generator import write_bundles
+from careline.interop.importer import import_fhir
+from careline.interop.selectors import count_imported_patients
+from careline.platform.actors import Actor
+
+DEMO_SOURCE = "urn:careline:source:demo-ehr"
+
+
+class Command(BaseCommand):
+    help = "Set up a demo: migrate, generate and import patients, create staff users, serve."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--patients", type=int, default=300)
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="Load only; do not serve.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_MODE:
+            raise CommandError("Run the demo with CARELINE_ENV=demo (as `make demo` does).")
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+        if count_imported_patients(source_system=DEMO_SOURCE) == 0:
+            self._load(options["patients"], options["seed"])
+        else:
+            self.stdout.write("Demo data already loaded; keeping it.")
+        call_command("create_demo_users")
+        if not options["no_serve"]:
+            call_command("serve", bind=options["bind"])
+
+    def _load(self, patients: int, seed: int) -> None:
+        out_dir = Path(settings.BASE_DIR) / "var" / "demo-fhir"
+        self.stdout.write(f"Generating {patients} patients (seed {seed}) into {out_dir} …")
+        paths = write_bundles(out_dir=out_dir, patients=patients, seed=seed)
+        result = import_fhir(
+            actor=Actor.system("careline demo"), paths=paths, source_system=DEMO_SOURCE
+        )
+        totals = result.totals()
+        self.stdout.write(
+            f"Imported {totals['created']} resources "
+            f"({totals['rejected']} rejected, {totals['skipped']} skipped)."
+        )

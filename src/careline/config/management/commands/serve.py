@@ -1,0 +1,55 @@
+"""``careline serve``: the web server (gunicorn) plus a background-task worker beside it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the staff UI and API with gunicorn, with a task worker alongside."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Do not start the task worker."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        worker = None
+        if not options["no_worker"]:
+            worker = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+                [sys.executable, "-m", "careline.config.cli", "worker"]
+            )
+        self.stdout.write(f"Careline is serving on http://{options['bind']}/ (Ctrl+C stops it)")
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "careline.config.wsgi",
+            "--bind",
+            options["bind"],
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            str(options["threads"]),
+            "--access-logfile",
+            "-" if settings.DEBUG else "/dev/null",
+        ]
+        try:
+            subprocess.run(command, check=False)  # noqa: S603
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
