@@ -97,13 +97,15 @@ def summarize(access: PatientAccess) -> ClinicalSummary:
 
 
 def _for(model: type[FactT], patient: Patient) -> QuerySet[FactT]:
-    facts: QuerySet[FactT] = model._default_manager.filter(patient=patient)
+    # The raw resource can be kilobytes per row; the summary never shows it.
+    facts: QuerySet[FactT] = model._default_manager.filter(patient=patient).defer("raw")
     return facts.order_by(F("effective_at").desc(nulls_last=True))
 
 
 def _latest_observations(patient: Patient, category: str) -> list[Observation]:
     """The newest observation of each code in a category (one query)."""
-    ranked = Observation.objects.filter(patient=patient, category=category).annotate(
+    observations = Observation.objects.filter(patient=patient, category=category).defer("raw")
+    ranked = observations.annotate(
         recency=Window(
             RowNumber(),
             partition_by=[F("code")],

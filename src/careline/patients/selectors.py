@@ -132,9 +132,11 @@ def _matching(query: SearchQuery) -> QuerySet[Patient]:
             ).values("patient_id")
         )
     if query.identifier is not None:
+        # Exact matches only (indexed): as typed, and upper-cased as MRNs usually are.
+        values = sorted({query.identifier, query.identifier.upper()})
         patients = patients.filter(
-            Q(mrn__iexact=query.identifier)
-            | Q(pk__in=PatientIdentifier.objects.filter(value=query.identifier).values("patient"))
+            Q(mrn__in=values)
+            | Q(pk__in=PatientIdentifier.objects.filter(value__in=values).values("patient"))
         )
     if query.birth_date is not None:
         patients = patients.filter(birth_date=query.birth_date)
@@ -155,6 +157,15 @@ def _criteria_names(query: SearchQuery) -> list[str]:
 
 
 @dataclass(frozen=True)
+class TimelinePage:
+    events: list[TimelineEvent]
+    next_before: datetime | None
+
+
+TIMELINE_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
 class PatientRegistryView:
     """The registry half of the 360 view (the clinical half comes from ``clinical``)."""
 
@@ -167,6 +178,7 @@ class PatientRegistryView:
     related_people: list[RelatedPerson]
     care_team: list[CareTeamMember]
     social_needs: list[SocialNeed]
+    timeline: TimelinePage
 
     @property
     def patient(self) -> Patient:
@@ -210,16 +222,8 @@ def get_patient_registry_view(*, actor: Actor, patient_id: uuid.UUID) -> Patient
             CareTeamMember.objects.filter(patient=patient).select_related("practitioner", "user")
         ),
         social_needs=list(SocialNeed.objects.filter(patient=patient)),
+        timeline=_timeline_page(TimelineEvent.objects.filter(patient=patient), TIMELINE_PAGE_SIZE),
     )
-
-
-@dataclass(frozen=True)
-class TimelinePage:
-    events: list[TimelineEvent]
-    next_before: datetime | None
-
-
-TIMELINE_PAGE_SIZE = 25
 
 
 def list_timeline(
@@ -240,6 +244,10 @@ def list_timeline(
         events = events.filter(occurred_at__gte=since)
     if until is not None:
         events = events.filter(occurred_at__lt=until)
+    return _timeline_page(events, limit)
+
+
+def _timeline_page(events: QuerySet[TimelineEvent], limit: int) -> TimelinePage:
     page = list(events.order_by("-occurred_at", "-pk")[: limit + 1])
     has_more = len(page) > limit
     page = page[:limit]
