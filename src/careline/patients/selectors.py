@@ -133,11 +133,12 @@ def _matching(query: SearchQuery) -> QuerySet[Patient]:
         )
     if query.identifier is not None:
         # Exact matches only (indexed): as typed, and upper-cased as MRNs usually are.
+        # Two index lookups; an OR across the subquery would scan every patient.
         values = sorted({query.identifier, query.identifier.upper()})
-        patients = patients.filter(
-            Q(mrn__in=values)
-            | Q(pk__in=PatientIdentifier.objects.filter(value__in=values).values("patient"))
+        identified = list(
+            PatientIdentifier.objects.filter(value__in=values).values_list("patient_id", flat=True)
         )
+        patients = patients.filter(Q(mrn__in=values) | Q(pk__in=identified))
     if query.birth_date is not None:
         patients = patients.filter(birth_date=query.birth_date)
     for word in query.name_words:
@@ -237,6 +238,18 @@ def list_timeline(
 ) -> TimelinePage:
     """Newest first; ``until`` pages backwards (pass the previous page's ``next_before``)."""
     access = access_patient(actor=actor, patient_id=patient_id, resource_type="Timeline")
+    return timeline_page(access, kinds=kinds, since=since, until=until, limit=limit)
+
+
+def timeline_page(
+    access: PatientAccess,
+    *,
+    kinds: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = TIMELINE_PAGE_SIZE,
+) -> TimelinePage:
+    """A page of the timeline of an already checked and audited access (the 360 view's)."""
     events = TimelineEvent.objects.filter(patient=access.patient)
     if kinds:
         events = events.filter(kind__in=kinds)
