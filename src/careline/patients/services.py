@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from careline.patients.access import access_patient
+from careline.patients.access import PatientAccess, access_patient
 from careline.patients.models import (
     CARELINE_SOURCE,
     Channel,
@@ -73,7 +73,8 @@ def _require_choice(value: str, choices: Any, field: str) -> None:
 def add_contact_point(
     *, actor: Actor, patient_id: uuid.UUID, system: str, value: str, use: str = ""
 ) -> ContactPoint:
-    patient = _patient_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    patient = access.patient
     _require_choice(system, ContactSystem, "system")
     if use:
         _require_choice(use, ContactUse, "use")
@@ -88,7 +89,7 @@ def add_contact_point(
             rank=ContactPoint.objects.filter(patient=patient, system=system).count() + 1,
             received_at=now,
         )
-        _audit_change(actor, patient, "ContactPoint", contact.public_id, AuditAction.CREATE, [])
+        _audit_change(actor, access, "ContactPoint", contact.public_id, AuditAction.CREATE, [])
         _add_timeline(actor, patient, TimelineKind.CONTACT_CHANGE, f"Added {system} contact")
     return contact
 
@@ -101,7 +102,8 @@ def update_contact_point(
     value: str,
     use: str | None = None,
 ) -> ContactPoint:
-    patient = _patient_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    patient = access.patient
     with transaction.atomic():
         contact = (
             ContactPoint.objects.select_for_update()
@@ -121,7 +123,7 @@ def update_contact_point(
         contact.source_system, contact.source_id = CARELINE_SOURCE, ""
         contact.received_at = clock.now()
         contact.save(update_fields=[*fields, "source_system", "source_id", "received_at"])
-        _audit_change(actor, patient, "ContactPoint", contact.public_id, AuditAction.UPDATE, fields)
+        _audit_change(actor, access, "ContactPoint", contact.public_id, AuditAction.UPDATE, fields)
         _add_timeline(
             actor, patient, TimelineKind.CONTACT_CHANGE, f"Corrected {contact.system} contact"
         )
@@ -129,14 +131,15 @@ def update_contact_point(
 
 
 def remove_contact_point(*, actor: Actor, patient_id: uuid.UUID, contact_id: uuid.UUID) -> None:
-    patient = _patient_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    patient = access.patient
     with transaction.atomic():
         updated = ContactPoint.objects.filter(
             public_id=contact_id, patient=patient, is_active=True
         ).update(is_active=False, received_at=clock.now())
         if not updated:
             raise NotFound("No such contact detail for this patient.")
-        _audit_change(actor, patient, "ContactPoint", contact_id, AuditAction.DELETE, [])
+        _audit_change(actor, access, "ContactPoint", contact_id, AuditAction.DELETE, [])
         _add_timeline(actor, patient, TimelineKind.CONTACT_CHANGE, "Removed a contact detail")
 
 
@@ -150,7 +153,8 @@ def update_communication_preference(
     quiet_hours_end: time | None,
     time_zone: str,
 ) -> CommunicationPreference:
-    patient = _patient_for_change(actor, patient_id, Perm.CHANGE_PREFERENCES)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_PREFERENCES)
+    patient = access.patient
     if preferred_channel:
         _require_choice(preferred_channel, Channel, "preferred_channel")
     _validate_time_zone(time_zone)
@@ -199,7 +203,8 @@ def record_consent(
     description: str = "",
 ) -> Consent:
     """Record a consent decision; earlier decisions stay as history."""
-    patient = _patient_for_change(actor, patient_id, Perm.CHANGE_CONSENT)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONSENT)
+    patient = access.patient
     _require_choice(purpose, ConsentPurpose, "purpose")
     _require_choice(status, ConsentStatus, "status")
     now = clock.now()
@@ -213,7 +218,7 @@ def record_consent(
             received_at=now,
             recorded_by=actor.user,
         )
-        _audit_change(actor, patient, "Consent", consent.public_id, AuditAction.CREATE, [])
+        _audit_change(actor, access, "Consent", consent.public_id, AuditAction.CREATE, [])
         label = ConsentPurpose(purpose).label
         _add_timeline(
             actor, patient, TimelineKind.CONSENT_CHANGE, f"{label}: {ConsentStatus(status).label}"
@@ -221,10 +226,9 @@ def record_consent(
     return consent
 
 
-def _patient_for_change(actor: Actor, patient_id: uuid.UUID, permission: str) -> Patient:
-    return access_patient(
-        actor=actor, patient_id=patient_id, permission=permission, action=None
-    ).patient
+def _access_for_change(actor: Actor, patient_id: uuid.UUID, permission: str) -> PatientAccess:
+    """Check the write; its own audit event (with the break-glass flag) comes with it."""
+    return access_patient(actor=actor, patient_id=patient_id, permission=permission, action=None)
 
 
 def _validate_time_zone(name: str) -> None:
@@ -243,7 +247,7 @@ def _validate_time_zone(name: str) -> None:
 
 def _audit_change(
     actor: Actor,
-    patient: Patient,
+    access: PatientAccess,
     resource_type: str,
     resource_id: uuid.UUID,
     action: str,
@@ -254,7 +258,8 @@ def _audit_change(
         action=action,
         resource_type=resource_type,
         resource_id=str(resource_id),
-        patient_id=patient.public_id,
+        patient_id=access.patient.public_id,
+        is_break_glass=access.is_break_glass,
         details={"fields": fields} if fields else {},
     )
 
