@@ -181,7 +181,7 @@ def update_communication_preference(
         preference.save(update_fields=[*changed, "updated_at", "updated_by"])
         _audit_change(
             actor,
-            patient,
+            access,
             "CommunicationPreference",
             patient.public_id,
             AuditAction.UPDATE,
