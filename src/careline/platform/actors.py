@@ -43,7 +43,10 @@ class Actor:
 
 
 def actor_from_request(request: HttpRequest, *, channel: str = AuditChannel.UI) -> Actor:
-    user = request.user if isinstance(request.user, User) else None
+    # ``force_login`` and some signals hand over a request that never went through the
+    # authentication middleware, without ``user``.
+    request_user = getattr(request, "user", None)
+    user = request_user if isinstance(request_user, User) else None
     return Actor(
         user=user,
         channel=channel,
