@@ -1,0 +1,88 @@
+"""Staff UI plumbing: the decorators every UI view wears and one clear answer per error.
+
+``staff_view`` makes a view signed-in only, renders it in the clinic's time zone, keeps its
+answer out of every cache (it holds PHI) and turns a ``CarelineError`` into a 4xx page — or,
+for an htmx request, into a small fragment — never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+
+from careline.platform import clock
+from careline.platform.errors import CarelineError, PermissionDenied
+from careline.platform.models import User
+
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+_PAGE_TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}
+FRAGMENT_TEMPLATE = "errors/fragment.html"
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def clinic_time_zone() -> ZoneInfo:
+    return ZoneInfo(settings.CARELINE_TIME_ZONE)
+
+
+def local_today() -> date:
+    """Today in the active time zone (the clinic's inside a ``staff_view``)."""
+    return timezone.localdate(clock.now())
+
+
+def render_error(request: HttpRequest, error: CarelineError) -> HttpResponse:
+    """The error's message with its status: a page, or a fragment for htmx to swap in."""
+    if is_htmx(request):
+        template = FRAGMENT_TEMPLATE
+    else:
+        template = _PAGE_TEMPLATES.get(error.status, "errors/4xx.html")
+    context: dict[str, Any] = {"error": error, "status": error.status}
+    return render(request, template, context, status=error.status)
+
+
+def staff_view(view: View[P]) -> View[P]:
+    """Signed-in staff only; clinic time zone; never cached; Careline errors as 4xx."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        with timezone.override(clinic_time_zone()):
+            try:
+                response = view(request, *args, **kwargs)
+            except CarelineError as error:
+                response = render_error(request, error)
+        add_never_cache_headers(response)
+        return response
+
+    return login_required(wrapper)
+
+
+def requires_permission(name: str) -> Callable[[View[P]], View[P]]:
+    """Refuse (403) a signed-in user whose role lacks ``name``; wear it inside ``staff_view``."""
+
+    def decorator(view: View[P]) -> View[P]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            user = request.user
+            if not (isinstance(user, User) and user.has_careline_permission(name)):
+                raise PermissionDenied(
+                    "Your role does not allow this.", details={"permission": name}
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

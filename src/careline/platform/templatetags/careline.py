@@ -1,0 +1,109 @@
+"""Display filters for staff templates: ages, language names, provenance lines, navigation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from django import template
+from django.urls import NoReverseMatch
+from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from careline.platform.http import local_today
+
+register = template.Library()
+
+CARELINE_SOURCE_LABEL = "Careline"
+
+
+class _HasAge(Protocol):
+    def age_on(self, day: date) -> int | None: ...
+
+
+class _NavItem(Protocol):
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+def years_between(start: date, end: date) -> int:
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+@register.filter
+def age(value: date | _HasAge | None) -> int | None:
+    """Age in whole years of a birth date, or of a patient (at death when deceased)."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return years_between(value, local_today())
+    return value.age_on(local_today())
+
+
+@register.filter
+def language_label(code: str | None) -> str:
+    """``es`` → ``Spanish (es)``; an unknown code is shown as it is."""
+    if not code:
+        return ""
+    try:
+        name = translation.get_language_info(code.lower())["name"]
+    except KeyError:
+        return code
+    return f"{name} ({code})"
+
+
+@register.filter
+def source_label(source_system: str | None) -> str:
+    """A source system for people to read: Careline's own, a URL's host, or the name."""
+    if not source_system or source_system == "careline":
+        return CARELINE_SOURCE_LABEL
+    if source_system.startswith(("http://", "https://")):
+        return urlsplit(source_system).netloc or source_system
+    return source_system
+
+
+@register.simple_tag
+def provenance(
+    source_system: str | None, received_at: datetime | None, verb: str = "received"
+) -> SafeString:
+    """The muted "source · received 2026-01-02" line every fact carries."""
+    if received_at is None:
+        return format_html('<span class="provenance">{}</span>', source_label(source_system))
+    local = timezone.localtime(received_at)
+    return format_html(
+        '<span class="provenance">{} · {} <time datetime="{}">{}</time></span>',
+        source_label(source_system),
+        verb,
+        local.isoformat(timespec="minutes"),
+        local.date().isoformat(),
+    )
+
+
+@register.filter
+def linkable(items: Iterable[_NavItem]) -> list[Link]:
+    """Navigation entries whose page exists (apps still being built are left out)."""
+    links = []
+    for item in items:
+        try:
+            links.append(Link(label=item.label, url=item.url))
+        except NoReverseMatch:
+            continue
+    return links
+
+
+@register.filter
+def startswith(value: str, prefix: str) -> bool:
+    return bool(prefix) and str(value).startswith(prefix)
