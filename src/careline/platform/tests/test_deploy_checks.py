@@ -1,0 +1,81 @@
+"""``careline check --deploy`` refuses production with development secrets.
+
+Settings are read once per process, so each case runs the real command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+
+from cryptography.fernet import Fernet
+
+_INHERITED_OUT = (
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "DEBUG",
+    "CARELINE_ENV",
+    "CARELINE_REQUIRE_STAFF_MFA",
+)
+
+
+def check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key not in _INHERITED_OUT}
+    environment.update(DJANGO_SETTINGS_MODULE="careline.config.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-m", "careline.config.manage", "check", "--deploy"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def careline_check_ids(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return sorted(set(re.findall(r"careline\.[EW]\d{3}", result.stdout + result.stderr)))
+
+
+def test_production_with_development_secrets_fails() -> None:
+    result = check_deploy(CARELINE_ENV="production")
+
+    assert result.returncode == 1
+    assert careline_check_ids(result) == ["careline.E001", "careline.E002", "careline.E005"]
+    assert "(careline.E001) SECRET_KEY is the development default." in result.stderr
+    assert "(careline.E002) FIELD_ENCRYPTION_KEYS holds the development key." in result.stderr
+
+
+def test_production_with_real_secrets_and_postgresql_passes_careline_checks() -> None:
+    result = check_deploy(
+        CARELINE_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        DATABASE_URL="postgres://careline:secret@db.internal:5432/careline",
+    )
+
+    assert careline_check_ids(result) == []
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_debug_and_mfa_off() -> None:
+    result = check_deploy(
+        CARELINE_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        DATABASE_URL="postgres://careline:secret@db.internal:5432/careline",
+        DEBUG="true",
+        CARELINE_REQUIRE_STAFF_MFA="false",
+    )
+
+    assert result.returncode == 1
+    assert careline_check_ids(result) == ["careline.E003", "careline.E004"]
+
+
+def test_development_has_no_careline_deploy_errors() -> None:
+    result = check_deploy()
+
+    assert careline_check_ids(result) == []

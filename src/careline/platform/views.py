@@ -1,0 +1,289 @@
+"""Compliance pages: the audit log (filter, page, export) and the break-glass review.
+
+Every page here is itself audited: reading the trail, exporting it and reviewing a
+break-glass access each leave an entry; a staff member without the permission gets 403 and
+an ``access_denied`` entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from careline.platform import audit, audit_export
+from careline.platform.actors import actor_from_request
+from careline.platform.errors import CarelineError, PermissionDenied
+from careline.platform.forms import AuditFilterForm, BreakGlassReviewForm
+from careline.platform.http import clinic_time_zone, render_error, staff_view
+from careline.platform.models import (
+    AuditAction,
+    AuditEvent,
+    AuditOutcome,
+    BreakGlassAccess,
+    Purpose,
+    User,
+)
+from careline.platform.permissions import Perm, Role
+from careline.platform.services import review_break_glass
+
+P = ParamSpec("P")
+R = TypeVar("R", bound=HttpResponseBase)
+PENDING_LIMIT = 200
+REVIEWED_LIMIT = 50
+_ROLE_LABELS = dict(Role.choices)
+_EXPORT_CONTENT_TYPES = {
+    audit_export.ExportFormat.CSV: "text/csv; charset=utf-8",
+    audit_export.ExportFormat.FHIR: "application/fhir+ndjson",
+}
+
+
+def audited_permission(
+    permission: str, *, resource_type: str
+) -> Callable[[Callable[Concatenate[HttpRequest, P], R]], Callable[Concatenate[HttpRequest, P], R]]:
+    """Refuse (403) a user whose role lacks ``permission`` and audit the refusal.
+
+    Wear it inside ``staff_view`` (or ``export_view``), which turn the error into the 403 page.
+    """
+
+    def decorator(
+        view: Callable[Concatenate[HttpRequest, P], R],
+    ) -> Callable[Concatenate[HttpRequest, P], R]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            user = request.user
+            if not (isinstance(user, User) and user.has_careline_permission(permission)):
+                audit.record_event(
+                    actor=actor_from_request(request),
+                    action=AuditAction.ACCESS_DENIED,
+                    resource_type=resource_type,
+                    outcome=AuditOutcome.DENIED,
+                    details={"permission": permission},
+                )
+                raise PermissionDenied(
+                    "Your role does not allow this.", details={"permission": permission}
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def export_view(
+    view: Callable[Concatenate[HttpRequest, P], HttpResponseBase],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
+    """``staff_view`` for a streamed download (a StreamingHttpResponse)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        with timezone.override(clinic_time_zone()):
+            try:
+                response = view(request, *args, **kwargs)
+            except CarelineError as error:
+                response = render_error(request, error)
+        add_never_cache_headers(response)
+        return response
+
+    return login_required(wrapper)
+
+
+# --- audit log ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    role_label: str
+
+
+@staff_view
+@require_GET
+@audited_permission(Perm.VIEW_AUDIT_LOG, resource_type=audit_export.AUDIT_RESOURCE_TYPE)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return _render_audit_log(request, form, page=None, status=400)
+    audit_filter = form.to_filter()
+    page = audit_export.page_of_events(
+        audit_filter, before=form.cleaned_data["before"], after=form.cleaned_data["after"]
+    )
+    audit_export.record_log_view(
+        actor=actor_from_request(request), audit_filter=audit_filter, row_count=len(page.events)
+    )
+    return _render_audit_log(request, form, page=page)
+
+
+def _render_audit_log(
+    request: HttpRequest,
+    form: AuditFilterForm,
+    *,
+    page: audit_export.AuditPage | None,
+    status: int = 200,
+) -> HttpResponse:
+    filter_query = _query_without(request, AuditFilterForm.PAGING_FIELDS)
+    log_url = reverse("platform:audit_log")
+    context: dict[str, Any] = {
+        "form": form,
+        "rows": [],
+        "filter_query": filter_query,
+        "can_export": _user_may(request, Perm.EXPORT_AUDIT_LOG),
+        "newest_url": f"{log_url}?{filter_query}" if filter_query else log_url,
+        "newer_url": None,
+        "older_url": None,
+    }
+    if page is not None:
+        context["rows"] = [
+            AuditRow(event=event, role_label=_ROLE_LABELS.get(event.actor_role, event.actor_role))
+            for event in page.events
+        ]
+        if page.newer_cursor is not None:
+            context["newer_url"] = _page_url(log_url, filter_query, after=page.newer_cursor)
+        if page.older_cursor is not None:
+            context["older_url"] = _page_url(log_url, filter_query, before=page.older_cursor)
+    return render(request, "platform/audit_log.html", context, status=status)
+
+
+def _query_without(request: HttpRequest, names: tuple[str, ...]) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _page_url(base: str, filter_query: str, **cursor: int) -> str:
+    return f"{base}?{'&'.join(part for part in (filter_query, urlencode(cursor)) if part)}"
+
+
+def _user_may(request: HttpRequest, permission: str) -> bool:
+    return isinstance(request.user, User) and request.user.has_careline_permission(permission)
+
+
+@export_view
+@require_GET
+@audited_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_export.AUDIT_RESOURCE_TYPE)
+def audit_export_csv(request: HttpRequest) -> HttpResponseBase:
+    return _stream_export(request, audit_export.ExportFormat.CSV)
+
+
+@export_view
+@require_GET
+@audited_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_export.AUDIT_RESOURCE_TYPE)
+def audit_export_fhir(request: HttpRequest) -> HttpResponseBase:
+    return _stream_export(request, audit_export.ExportFormat.FHIR)
+
+
+def _stream_export(request: HttpRequest, export_format: str) -> HttpResponseBase:
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return _render_audit_log(request, form, page=None, status=400)
+    export = audit_export.start_export(
+        actor=actor_from_request(request),
+        audit_filter=form.to_filter(),
+        export_format=export_format,
+    )
+    response = StreamingHttpResponse(
+        audit_export.export_lines(export), content_type=_EXPORT_CONTENT_TYPES[export_format]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+# --- break-glass review -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BreakGlassRow:
+    access: BreakGlassAccess
+    form: BreakGlassReviewForm
+
+
+@staff_view
+@require_GET
+@audited_permission(Perm.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
+def break_glass_review(request: HttpRequest) -> HttpResponse:
+    return _render_break_glass_review(request)
+
+
+@staff_view
+@require_POST
+@audited_permission(Perm.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
+def break_glass_mark_reviewed(request: HttpRequest, access_id: uuid.UUID) -> HttpResponse:
+    form = BreakGlassReviewForm(request.POST, auto_id=_form_id(access_id))
+    if not form.is_valid():
+        return _render_break_glass_review(request, failed=(access_id, form), status=400)
+    access = review_break_glass(
+        actor=actor_from_request(request), access_id=access_id, note=form.cleaned_data["note"]
+    )
+    messages.success(request, f"Break-glass access by {access.user.username} marked reviewed.")
+    return redirect("platform:break_glass_review")
+
+
+def _render_break_glass_review(
+    request: HttpRequest,
+    *,
+    failed: tuple[uuid.UUID, BreakGlassReviewForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    pending_queryset = _pending_break_glass()
+    pending = list(pending_queryset[:PENDING_LIMIT])
+    pending_total = len(pending)
+    if pending_total == PENDING_LIMIT:
+        pending_total = pending_queryset.count()
+    reviewed = list(_reviewed_break_glass()[:REVIEWED_LIMIT])
+    audit.record_event(
+        actor=actor_from_request(request).for_purpose(Purpose.COMPLIANCE),
+        action=AuditAction.READ,
+        resource_type="BreakGlassAccess",
+        details={"pending": len(pending), "reviewed": len(reviewed)},
+    )
+    rows = [BreakGlassRow(access=access, form=_review_form(access, failed)) for access in pending]
+    context = {
+        "pending_rows": rows,
+        "pending_total": pending_total,
+        "reviewed": reviewed,
+    }
+    return render(request, "platform/break_glass_review.html", context, status=status)
+
+
+def _review_form(
+    access: BreakGlassAccess, failed: tuple[uuid.UUID, BreakGlassReviewForm] | None
+) -> BreakGlassReviewForm:
+    if failed is not None and failed[0] == access.public_id:
+        return failed[1]
+    return BreakGlassReviewForm(auto_id=_form_id(access.public_id))
+
+
+def _form_id(access_id: uuid.UUID) -> str:
+    return f"id_%s_{access_id}"
+
+
+def _pending_break_glass() -> QuerySet[BreakGlassAccess]:
+    """Unreviewed accesses, oldest first: the review queue."""
+    return (
+        BreakGlassAccess.objects.filter(reviewed_at__isnull=True)
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
+
+
+def _reviewed_break_glass() -> QuerySet[BreakGlassAccess]:
+    return (
+        BreakGlassAccess.objects.filter(reviewed_at__isnull=False)
+        .select_related("user", "reviewed_by")
+        .order_by("-reviewed_at", "-pk")
+    )
