@@ -40,7 +40,9 @@ class EncryptedTextField(models.TextField[str | None, str | None]):
     """A text column stored encrypted; it cannot be filtered on (by design)."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
-        return None if value is None else decrypt(value)
+        if not value:  # None, or a blank that was never encrypted
+            return value
+        return decrypt(value)
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)

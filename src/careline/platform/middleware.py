@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -40,10 +42,11 @@ _MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/api/")
 
 
 class RequireStaffMfaMiddleware:
-    """Outside demo mode a staff session without an authenticator must set one up first.
+    """Outside demo mode a staff session must have passed a second factor.
 
-    API calls authenticate with tokens or with the already-enforced UI session, so they are
-    exempt here; the API's session auth relies on the same rule.
+    A user without an authenticator is sent to set one up; a session that signed in without
+    using it (a password-only path such as Django's admin login) is ended. API calls are
+    exempt here: tokens are their own factor and the API's session auth applies this rule.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -54,21 +57,42 @@ class RequireStaffMfaMiddleware:
             settings.CARELINE_REQUIRE_STAFF_MFA
             and request.user.is_authenticated
             and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
-            and not _has_mfa(request)
         ):
-            return redirect("mfa_activate_totp")
+            if not user_has_mfa(request.user):
+                return redirect("mfa_activate_totp")
+            if not session_passed_mfa(request):
+                logout(request)
+                return redirect(f"{reverse('account_login')}?next={request.path}")
         return self.get_response(request)
 
 
-def _has_mfa(request: HttpRequest) -> bool:
+def user_has_mfa(user: Any) -> bool:
     from allauth.mfa.models import Authenticator
 
-    cache_key = "careline_has_mfa"
-    if request.session.get(cache_key):
-        return True
     has_mfa: bool = Authenticator.objects.filter(
-        user_id=request.user.pk, type=Authenticator.Type.TOTP
+        user_id=user.pk, type=Authenticator.Type.TOTP
     ).exists()
-    if has_mfa:
-        request.session[cache_key] = True
     return has_mfa
+
+
+def session_passed_mfa(request: HttpRequest) -> bool:
+    """Whether this session's sign-in used a second factor, or set one up.
+
+    Setting up TOTP proves possession of it (a valid code is entered), so an authenticator
+    created after this session signed in counts too.
+    """
+    from allauth.account.internal.flows.login import get_authentication_records
+    from allauth.mfa.models import Authenticator
+
+    records = get_authentication_records(request, request.user)
+    if any(record.get("method") == "mfa" for record in records):
+        return True
+    signed_in_at = min((float(record.get("at", 0)) for record in records), default=None)
+    if signed_in_at is None:
+        return False
+    set_up_since: bool = Authenticator.objects.filter(
+        user_id=request.user.pk,
+        type=Authenticator.Type.TOTP,
+        created_at__gte=datetime.fromtimestamp(signed_in_at, tz=UTC),
+    ).exists()
+    return set_up_since

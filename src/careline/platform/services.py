@@ -13,7 +13,7 @@ from django.db import transaction
 
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
-from careline.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from careline.platform.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from careline.platform.models import (
     ApiToken,
     AuditAction,
@@ -65,6 +65,10 @@ def review_break_glass(*, actor: Actor, access_id: uuid.UUID, note: str) -> Brea
         access = BreakGlassAccess.objects.select_for_update().filter(public_id=access_id).first()
         if access is None:
             raise NotFound("No such break-glass access.")
+        if access.user_id == (actor.user.pk if actor.user else None):
+            raise PermissionDenied("Another reviewer must review your own break-glass access.")
+        if access.reviewed_at is not None:
+            raise Conflict(f"This access was already reviewed by {access.reviewed_by}.")
         access.reviewed_by = actor.user
         access.reviewed_at = clock.now()
         access.review_note = note.strip()

@@ -100,6 +100,30 @@ def test_staff_with_a_totp_authenticator_use_the_pages(
     assert client.get(url).status_code == 200
 
 
+def test_a_password_only_session_of_a_user_with_totp_is_ended(
+    client: Client, staff: Callable[..., User], add_totp: Callable[[User], str]
+) -> None:
+    """Django's admin login (or any password-only path) cannot skip the second factor."""
+    user = staff(Role.ADMIN)
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    add_totp(user)
+    client.force_login(user)  # signed in without a TOTP code
+
+    response = client.get(AUDIT_LOG)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert not is_signed_in(client)
+
+
+def test_the_admin_login_goes_through_the_mfa_aware_sign_in(client: Client) -> None:
+    response = client.get("/admin/login/?next=/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
 def test_mfa_can_be_switched_off_for_the_demo(
     client: Client, make_user: Callable[..., User], settings: Any
 ) -> None:
@@ -175,7 +199,9 @@ def test_a_wrong_totp_code_keeps_the_door_shut_and_is_audited(
 
 
 def test_setting_up_totp_after_a_password_sign_in_opens_the_pages(
-    client: Client, staff: Callable[..., User], clock: time_machine.Traveller
+    client: Client,
+    staff: Callable[..., User],
+    clock: time_machine.Traveller,
 ) -> None:
     """A new staff member: password, confirm the password (allauth asks before adding MFA),
     scan the secret, enter a code — then the pages open."""

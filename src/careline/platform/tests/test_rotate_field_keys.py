@@ -108,11 +108,6 @@ def test_rotation_twice_is_harmless(settings: Any) -> None:
     assert read_ssns() == [SSNS[0]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidToken,
-    reason="EncryptedTextField stores '' as is, then from_db_value tries to decrypt it",
-)
 def test_a_blank_value_round_trips() -> None:
     patient = make_patient("")
 
