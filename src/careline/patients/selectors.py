@@ -238,18 +238,6 @@ def list_timeline(
 ) -> TimelinePage:
     """Newest first; ``until`` pages backwards (pass the previous page's ``next_before``)."""
     access = access_patient(actor=actor, patient_id=patient_id, resource_type="Timeline")
-    return timeline_page(access, kinds=kinds, since=since, until=until, limit=limit)
-
-
-def timeline_page(
-    access: PatientAccess,
-    *,
-    kinds: list[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = TIMELINE_PAGE_SIZE,
-) -> TimelinePage:
-    """A page of the timeline of an already checked and audited access (the 360 view's)."""
     events = TimelineEvent.objects.filter(patient=access.patient)
     if kinds:
         events = events.filter(kind__in=kinds)

@@ -27,9 +27,7 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         worker = None
         if not options["no_worker"]:
-            worker = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-                [sys.executable, "-m", "careline.config.cli", "worker"]
-            )
+            worker = subprocess.Popen([sys.executable, "-m", "careline.config.cli", "worker"])
         self.stdout.write(f"Careline is serving on http://{options['bind']}/ (Ctrl+C stops it)")
         command = [
             sys.executable,
