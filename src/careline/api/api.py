@@ -10,6 +10,7 @@ including paths no route claims and methods a route does not take. The OpenAPI d
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,11 +19,13 @@ from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 
 from careline.api.auth import API_AUTH
 from careline.api.docs import OfflineSwagger, docs_asset
 from careline.api.errors import error_response, install_error_handlers, not_found_view
 from careline.api.summary import router as summary_router
+from careline.interop.api import router as interop_router
 from careline.patients.api import router as patients_router
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -49,6 +52,16 @@ ERROR_STATUSES = {
 }
 
 Pattern = URLPattern | URLResolver
+
+
+class JsonObjectParser(Parser):
+    """A body is one JSON object: ``null`` or a list must not stand for "all defaults"."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            raise ValueError("the body is not a JSON object")  # ninja answers 400
+        return data
 
 
 class CarelineApi(NinjaAPI):
@@ -88,8 +101,13 @@ class CarelineApi(NinjaAPI):
 
 
 def _json_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """ninja answers a wrong method and its root path outside its error handlers."""
+    """ninja answers a wrong method and its root path outside its error handlers.
 
+    CSRF exempt like ninja's own views: the API checks CSRF in its session auth, and a
+    write to the root path must get the API's 404, not Django's CSRF page.
+    """
+
+    @csrf_exempt
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
@@ -121,8 +139,10 @@ api = CarelineApi(
     ),
     urls_namespace="api",
     auth=API_AUTH,
+    parser=JsonObjectParser(),
     docs=OfflineSwagger(),
 )
 install_error_handlers(api)
 api.add_router("/patients/", patients_router)
 api.add_router("/patients/", summary_router)
+api.add_router("", interop_router)

@@ -114,3 +114,138 @@ class SocialNeedFactory(factory.django.DjangoModelFactory[SocialNeed]):
     patient = factory.SubFactory(PatientFactory)
     category = "transportation"
     received_at = RECEIVED
+
+
+# --- Registry facts and the clinical mirror (added for the API tests) -------------------------
+
+
+class ConsentFactory(factory.django.DjangoModelFactory[Any]):
+    class Meta:
+        model = "patients.Consent"
+
+    patient = factory.SubFactory(PatientFactory)
+    purpose = "sms"
+    status = "active"
+    decided_at = RECEIVED
+    received_at = RECEIVED
+
+
+class CoverageFactory(factory.django.DjangoModelFactory[Any]):
+    class Meta:
+        model = "patients.Coverage"
+
+    patient = factory.SubFactory(PatientFactory)
+    payer = "Harbor Health Plan"
+    plan = "PPO"
+    member_id = factory.Sequence(lambda n: f"HHP{n:08d}")
+    start_date = dt.date(2024, 1, 1)
+    received_at = RECEIVED
+
+
+class CareTeamMemberFactory(factory.django.DjangoModelFactory[Any]):
+    class Meta:
+        model = "patients.CareTeamMember"
+
+    patient = factory.SubFactory(PatientFactory)
+    practitioner = factory.SubFactory(PractitionerFactory)
+    role = "Primary care physician"
+    received_at = RECEIVED
+
+
+class TimelineEventFactory(factory.django.DjangoModelFactory[Any]):
+    class Meta:
+        model = "patients.TimelineEvent"
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = "call"
+    occurred_at = factory.Sequence(lambda n: RECEIVED - dt.timedelta(hours=n + 1))
+    title = "Inbound call"
+    received_at = RECEIVED
+
+
+class ClinicalFactFactory(SourcedFactory):
+    class Meta:
+        abstract = True
+
+    patient = factory.SubFactory(PatientFactory)
+    code_system = "http://snomed.info/sct"
+    status = "active"
+    effective_at = factory.Sequence(lambda n: RECEIVED - dt.timedelta(days=n + 1))
+
+
+class ConditionFactory(ClinicalFactFactory):
+    class Meta:
+        model = "clinical.Condition"
+
+    code = "44054006"
+    display = "Diabetes mellitus type 2"
+
+
+class AllergyFactory(ClinicalFactFactory):
+    class Meta:
+        model = "clinical.AllergyIntolerance"
+
+    code = "293637006"
+    display = "Allergy to iodinated contrast media"
+    criticality = "high"
+
+
+class MedicationRequestFactory(ClinicalFactFactory):
+    class Meta:
+        model = "clinical.MedicationRequest"
+
+    code_system = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    code = "860975"
+    display = "metformin 500 MG Oral Tablet"
+    intent = "order"
+
+
+class EncounterFactory(ClinicalFactFactory):
+    class Meta:
+        model = "clinical.Encounter"
+
+    code = "185349003"
+    display = "Encounter for check up"
+    status = "finished"
+    encounter_class = "AMB"
+
+
+class ObservationFactory(ClinicalFactFactory):
+    class Meta:
+        model = "clinical.Observation"
+
+    code_system = "http://loinc.org"
+    code = "8867-4"
+    display = "Heart rate"
+    status = "final"
+    category = "vital-signs"
+    value_number = 72.0
+    value_unit = "/min"
+
+
+class ImmunizationFactory(ClinicalFactFactory):
+    class Meta:
+        model = "clinical.Immunization"
+
+    code_system = "http://hl7.org/fhir/sid/cvx"
+    code = "140"
+    display = "Influenza, seasonal, injectable"
+    status = "completed"
+
+
+class ProcedureFactory(ClinicalFactFactory):
+    class Meta:
+        model = "clinical.Procedure"
+
+    code = "430193006"
+    display = "Medication reconciliation"
+    status = "completed"
+
+
+class CarePlanFactory(ClinicalFactFactory):
+    class Meta:
+        model = "clinical.CarePlan"
+
+    code = "735985000"
+    display = "Diabetes self management plan"
+    intent = "plan"
