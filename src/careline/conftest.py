@@ -28,6 +28,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 takes ~0.5 s a hash by design; tests need no protection against brute force."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def shared_testdata() -> Path:
     return SHARED_TESTDATA
@@ -44,7 +50,7 @@ def make_user(db: None) -> Callable[..., User]:
     from careline.testing.factories import UserFactory
 
     def make(role: str = Role.SCHEDULER, **fields: Any) -> User:
-        return UserFactory(role=role, **fields)
+        return UserFactory.create(role=role, **fields)
 
     return make
 

@@ -37,7 +37,7 @@ class SourcedFactory(factory.django.DjangoModelFactory[Any]):
     source_id = factory.Sequence(lambda n: f"src-{n}")
     received_at = RECEIVED
     content_hash = "0" * 64
-    raw: dict[str, Any] = factory.LazyFunction(dict)
+    raw = factory.LazyFunction(dict)
 
 
 class OrganizationFactory(SourcedFactory):

@@ -17,12 +17,6 @@ from careline.platform.services import issue_api_token
 from careline.testing.factories import LocationFactory, PatientFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """Argon2 takes ~0.5 s per test user; these tests never check a password."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def home_location(db: None) -> Any:
     return LocationFactory.create(name="Harbor Clinic")

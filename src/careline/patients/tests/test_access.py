@@ -31,7 +31,7 @@ def scheduler(make_user, actor_for):
 
 
 def test_out_of_scope_patient_needs_break_glass_and_nothing_is_audited(scheduler):
-    patient = PatientFactory()
+    patient = PatientFactory.create()
 
     with pytest.raises(BreakGlassRequired):
         access_patient(actor=scheduler, patient_id=patient.public_id)
@@ -39,9 +39,9 @@ def test_out_of_scope_patient_needs_break_glass_and_nothing_is_audited(scheduler
 
 
 def test_patient_at_one_of_her_locations_is_in_scope(scheduler):
-    location = LocationFactory()
+    location = LocationFactory.create()
     scheduler.user.locations.add(location)
-    patient = PatientFactory(primary_location=location)
+    patient = PatientFactory.create(primary_location=location)
 
     access = access_patient(actor=scheduler, patient_id=patient.public_id)
 
@@ -55,9 +55,9 @@ def test_patient_at_one_of_her_locations_is_in_scope(scheduler):
 
 
 def test_care_team_membership_as_user_or_as_practitioner_is_in_scope(make_user, actor_for):
-    practitioner = PractitionerFactory()
+    practitioner = PractitionerFactory.create()
     nurse = actor_for(make_user(Role.NURSE, practitioner=practitioner))
-    by_practitioner, by_user = PatientFactory(), PatientFactory()
+    by_practitioner, by_user = PatientFactory.create(), PatientFactory.create()
     CareTeamMember.objects.create(
         patient=by_practitioner, practitioner=practitioner, role="PCP", received_at=NOW
     )
@@ -69,13 +69,13 @@ def test_care_team_membership_as_user_or_as_practitioner_is_in_scope(make_user, 
 
 def test_contact_center_agents_reach_every_patient(make_user, actor_for):
     agent = actor_for(make_user(Role.CONTACT_CENTER_AGENT))
-    patient = PatientFactory()
+    patient = PatientFactory.create()
 
     assert not access_patient(actor=agent, patient_id=patient.public_id).is_break_glass
 
 
 def test_break_glass_opens_the_patient_for_an_hour_and_flags_every_read(scheduler):
-    patient = PatientFactory()
+    patient = PatientFactory.create()
     with time_machine.travel(NOW, tick=False):
         grant = break_glass(
             actor=scheduler, patient_id=patient.public_id, reason="Patient at the desk, urgent"
@@ -94,7 +94,7 @@ def test_break_glass_opens_the_patient_for_an_hour_and_flags_every_read(schedule
 
 
 def test_break_glass_needs_a_real_reason_and_an_existing_patient(scheduler):
-    patient = PatientFactory()
+    patient = PatientFactory.create()
 
     with pytest.raises(ValidationFailed, match="at least 10 characters"):
         break_glass(actor=scheduler, patient_id=patient.public_id, reason="  because ")
@@ -111,7 +111,7 @@ def test_missing_patient_is_not_found(scheduler):
 
 def test_role_without_the_permission_is_denied_and_the_denial_audited(make_user, actor_for):
     marketer = actor_for(make_user(Role.MARKETER))
-    patient = PatientFactory()
+    patient = PatientFactory.create()
 
     with pytest.raises(PermissionDenied):
         access_patient(actor=marketer, patient_id=patient.public_id)
@@ -120,7 +120,7 @@ def test_role_without_the_permission_is_denied_and_the_denial_audited(make_user,
 
 
 def test_system_actors_are_in_scope():
-    patient = PatientFactory()
+    patient = PatientFactory.create()
 
     access = access_patient(actor=Actor.system("test"), patient_id=patient.public_id)
 

@@ -41,16 +41,16 @@ def agent(make_user, actor_for):
 
 @pytest.mark.django_db
 def test_finds_by_name_fragment_birth_date_phone_and_mrn(agent):
-    robert = PatientFactory(
+    robert = PatientFactory.create(
         given_names="Robert", family_name="Jones", search_name="robert jones", mrn="MRN0000042"
     )
-    PatientFactory(
+    PatientFactory.create(
         given_names="Roberta",
         family_name="Smith",
         search_name="roberta smith",
         birth_date=dt.date(1980, 1, 2),
     )
-    ContactPointFactory(patient=robert, value="+16175550142")
+    ContactPointFactory.create(patient=robert, value="+16175550142")
     PatientIdentifier.objects.create(
         patient=robert, system="urn:other", value="X-77", received_at=robert.received_at
     )
@@ -69,7 +69,7 @@ def test_finds_by_name_fragment_birth_date_phone_and_mrn(agent):
 
 @pytest.mark.django_db
 def test_search_is_audited_without_the_typed_text(agent):
-    PatientFactory(given_names="Robert", family_name="Jones", search_name="robert jones")
+    PatientFactory.create(given_names="Robert", family_name="Jones", search_name="robert jones")
 
     search_patients(actor=agent, text="robert 03/14/1951")
 
@@ -89,7 +89,7 @@ def test_too_short_a_query_asks_for_more(agent):
 @pytest.mark.django_db
 def test_roles_without_patient_access_cannot_search(make_user, actor_for):
     marketer = actor_for(make_user(Role.MARKETER))
-    PatientFactory()
+    PatientFactory.create()
 
     with pytest.raises(PermissionDenied):
         search_patients(actor=marketer, text="robert")
