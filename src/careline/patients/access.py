@@ -42,6 +42,8 @@ def access_patient(
         raise PermissionDenied("Your role does not allow this.", details={"permission": permission})
     patient = (
         Patient.objects.select_related("primary_location", "primary_care_practitioner")
+        # Never decrypt the SSN on a read that does not show it; skip the raw directory JSON.
+        .defer("ssn", "primary_location__raw", "primary_care_practitioner__raw")
         .filter(public_id=patient_id)
         .first()
     )

@@ -41,33 +41,33 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. ``details`` must hold no PHI: field names, counts, ids only."""
+    event = AuditEvent(
+        occurred_at=clock.now(),
+        actor=actor.user,
+        actor_label=actor.display,
+        actor_role=actor.user.role if actor.user else "",
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        patient_id=patient_id,
+        purpose=actor.purpose,
+        channel=actor.channel,
+        remote_addr=actor.remote_addr,
+        user_agent=actor.user_agent,
+        outcome=outcome,
+        is_break_glass=is_break_glass,
+        details=details or {},
+    )
     with transaction.atomic():
+        # Only the link to the previous entry is made under the lock.
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
-        event = AuditEvent(
-            sequence=(last["sequence"] + 1) if last else 1,
-            occurred_at=clock.now(),
-            actor=actor.user,
-            actor_label=actor.display,
-            actor_role=actor.user.role if actor.user else "",
-            action=action,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            patient_id=patient_id,
-            purpose=actor.purpose,
-            channel=actor.channel,
-            remote_addr=actor.remote_addr,
-            user_agent=actor.user_agent,
-            outcome=outcome,
-            is_break_glass=is_break_glass,
-            details=details or {},
-            previous_hash=last["hash"] if last else GENESIS_HASH,
-        )
+        last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+        event.sequence, event.previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
         event.hash = _digest(event.chained_fields())
         event.save(force_insert=True)
-        return event
+    return event
 
 
 @dataclass(frozen=True)
