@@ -6,6 +6,7 @@ insecure ones (see ``careline.config.checks``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # `careline serve` collects into it
+with contextlib.suppress(OSError):  # `careline serve` collects into it; may be read-only
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
