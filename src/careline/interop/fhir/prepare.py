@@ -1,0 +1,125 @@
+"""The first, database-free pass over a unit: classify, validate, hash and map each resource.
+
+Unsupported types are counted as skipped; invalid resources are rejected with the FHIR path
+of the problem; everything else becomes a ``Mapped`` record for the writer. Claims and
+explanations of benefit are skipped too, but the coverage they show is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from careline.interop.fhir.context import (
+    Entry,
+    Mapped,
+    UnitContext,
+    canonical_json,
+    source_id_of,
+)
+from careline.interop.fhir.inputs import Unit, is_resource_type_name
+from careline.interop.fhir.mapping import COVERAGE_SOURCES, MAPPERS
+from careline.interop.fhir.mapping.coverage import ClaimCoverage, claim_coverage
+from careline.interop.fhir.summary import Rejection, Tally
+from careline.interop.fhir.validation import validate_resource
+
+logger = logging.getLogger(__name__)
+NUL = "\\u0000"  # how JSON writes the character PostgreSQL refuses in text and jsonb
+
+
+@dataclass
+class Prepared:
+    file: str | None
+    by_type: defaultdict[str, list[Mapped]] = field(default_factory=lambda: defaultdict(list))
+    claims: list[ClaimCoverage] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+    def rejection(
+        self, entry: Entry, resource_type: str | None, path: str | None, reason: str
+    ) -> Rejection:
+        return Rejection(self.file, entry.index, entry.line, resource_type, path, reason)
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.by_type or self.claims)
+
+
+def prepare(unit: Unit) -> Prepared:
+    prepared = Prepared(unit.file)
+    context = UnitContext.of(unit.entries)
+    for entry in unit.entries:
+        _prepare_entry(prepared, context, entry)
+    return prepared
+
+
+def _prepare_entry(prepared: Prepared, context: UnitContext, entry: Entry) -> None:
+    resource = entry.resource
+    resource_type = resource.get("resourceType")
+    if not is_resource_type_name(resource_type):
+        reason = "resourceType is missing or is not a resource type name"
+        prepared.tally.reject(prepared.rejection(entry, None, "resourceType", reason))
+        return
+    assert isinstance(resource_type, str)  # noqa: S101 (checked above, for mypy)
+    if resource_type in COVERAGE_SOURCES:
+        prepared.tally.count(resource_type, "skipped")
+        _keep_claim(prepared, context, entry)
+        return
+    if resource_type not in MAPPERS:
+        prepared.tally.count(resource_type, "skipped")
+        return
+    mapped = _map(prepared, context, entry, resource_type)
+    if mapped is not None:
+        prepared.by_type[resource_type].append(mapped)
+
+
+def _map(
+    prepared: Prepared, context: UnitContext, entry: Entry, resource_type: str
+) -> Mapped | None:
+    problem = validate_resource(entry.resource)
+    if problem is not None:
+        prepared.tally.reject(
+            prepared.rejection(entry, resource_type, problem.path, problem.reason)
+        )
+        return None
+    source_id = source_id_of(entry.resource, entry.full_url)
+    if not source_id:
+        reason = "has no id, so it cannot be imported idempotently"
+        prepared.tally.reject(
+            prepared.rejection(entry, resource_type, f"{resource_type}.id", reason)
+        )
+        return None
+    try:
+        mapping = MAPPERS[resource_type].function(entry.resource, context)
+    except Exception as error:  # a mapper bug must not stop the import of everything else
+        _log_failure("mapping", resource_type, error)
+        reason = f"could not be mapped ({type(error).__name__})"
+        prepared.tally.reject(prepared.rejection(entry, resource_type, resource_type, reason))
+        return None
+    canonical = canonical_json(entry.resource)
+    if NUL in canonical:
+        reason = "contains a NUL character (\\u0000), which cannot be stored"
+        prepared.tally.reject(prepared.rejection(entry, resource_type, resource_type, reason))
+        return None
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return Mapped(entry, resource_type, source_id, digest, mapping, canonical)
+
+
+def _keep_claim(prepared: Prepared, context: UnitContext, entry: Entry) -> None:
+    try:
+        coverage = claim_coverage(entry.resource, context)
+    except Exception as error:  # coverage from claims is a bonus: never fail the unit
+        _log_failure("coverage", str(entry.resource.get("resourceType")), error)
+        return
+    if coverage is not None:
+        prepared.claims.append(coverage)
+
+
+def _log_failure(stage: str, resource_type: str, error: Exception) -> None:
+    """Where it failed, without the message (it may quote patient data)."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    logger.error(
+        "FHIR %s of a %s failed: %s\n%s", stage, resource_type, type(error).__name__, frames
+    )

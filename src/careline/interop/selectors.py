@@ -1,0 +1,18 @@
+"""Reads of import runs (their summaries and rejections hold no patient data)."""
+
+from __future__ import annotations
+
+from careline.interop.models import ImportRun
+from careline.platform.actors import Actor
+from careline.platform.errors import PermissionDenied
+from careline.platform.permissions import Perm
+
+RUNS_LIMIT = 50
+
+
+def list_import_runs(*, actor: Actor, limit: int = RUNS_LIMIT) -> list[ImportRun]:
+    """The latest import runs, newest first (integration engineers and compliance)."""
+    if not (actor.has_permission(Perm.IMPORT_FHIR) or actor.has_permission(Perm.VIEW_AUDIT_LOG)):
+        raise PermissionDenied("You do not have permission to see import runs.")
+    runs = ImportRun.objects.select_related("started_by").order_by("-started_at", "-pk")
+    return list(runs[:limit])

@@ -1,0 +1,266 @@
+"""Registry facts from imports — related people, coverage, consents, social needs — and the
+timeline events of imported visits.
+
+Facts are keyed by (patient, source system, source id). They carry no content hash, so a
+fact is "unchanged" when every mapped field equals what is stored; only changed facts are
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+
+from careline.patients.ingest.writes import fit_fields
+from careline.patients.models import (
+    Consent,
+    Coverage,
+    PatientFact,
+    RelatedPerson,
+    SocialNeed,
+    TimelineEvent,
+)
+from careline.platform.actors import Actor
+
+FACT_MODELS: dict[str, type[PatientFact]] = {
+    "RelatedPerson": RelatedPerson,
+    "Coverage": Coverage,
+    "Consent": Consent,
+    "SocialNeed": SocialNeed,
+}
+# A negative screening answer only updates a need already known; it never creates one.
+_CREATED_ONLY_WHEN_ACTIVE = frozenset({"SocialNeed"})
+
+FactKey = tuple[int, str]
+Merge = Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class FactRow:
+    patient_id: int
+    source_id: str
+    fields: dict[str, Any]
+
+    @property
+    def key(self) -> FactKey:
+        return (self.patient_id, self.source_id)
+
+
+@dataclass
+class FactOutcome:
+    """(patient primary key, source id) of each fact, by what happened to it."""
+
+    created: list[FactKey] = field(default_factory=list)
+    updated: list[FactKey] = field(default_factory=list)
+    unchanged: list[FactKey] = field(default_factory=list)
+
+
+def upsert_patient_facts(
+    *,
+    actor: Actor,
+    kind: str,
+    source_system: str,
+    received_at: datetime,
+    rows: Sequence[FactRow],
+) -> FactOutcome:
+    """Create or update facts of one kind ("RelatedPerson", "Coverage", "Consent", "SocialNeed")."""
+    del actor  # the importer audits per patient
+    with transaction.atomic(savepoint=False):
+        return _upsert(FACT_MODELS[kind], kind, source_system, received_at, rows, None)
+
+
+def merge_derived_coverages(
+    *, actor: Actor, source_system: str, received_at: datetime, rows: Sequence[FactRow]
+) -> FactOutcome:
+    """Coverage derived from claims: the stored period widens to take in the new one.
+
+    Claims of one payer arrive over many bundles or batches; the row keeps the earliest start
+    and the latest end seen, so importing the same claims again changes nothing.
+    """
+    del actor
+    with transaction.atomic(savepoint=False):
+        return _upsert(Coverage, "Coverage", source_system, received_at, rows, _widen_period)
+
+
+def record_social_needs(
+    *, actor: Actor, source_system: str, received_at: datetime, rows: Sequence[FactRow]
+) -> FactOutcome:
+    """Social needs from screening answers: one row per (patient, category), latest answer wins.
+
+    An older answer than the one stored changes nothing; a negative answer ends an active need
+    but never creates a row.
+    """
+    del actor
+    with transaction.atomic(savepoint=False):
+        return _upsert(SocialNeed, "SocialNeed", source_system, received_at, rows, _latest_answer)
+
+
+def _latest_answer(stored: dict[str, Any] | None, fields: dict[str, Any]) -> dict[str, Any]:
+    if stored is None:
+        return fields
+    before, now = stored.get("identified_at"), fields.get("identified_at")
+    if before is not None and (now is None or now < before):
+        return {name: stored.get(name) for name in fields}
+    return fields
+
+
+def _widen_period(stored: dict[str, Any] | None, fields: dict[str, Any]) -> dict[str, Any]:
+    if stored is None:
+        return fields
+    return {
+        **fields,
+        "start_date": _earliest(stored.get("start_date"), fields.get("start_date")),
+        "end_date": _latest(stored.get("end_date"), fields.get("end_date")),
+    }
+
+
+def _earliest(*days: date | None) -> date | None:
+    return min((day for day in days if day is not None), default=None)
+
+
+def _latest(*days: date | None) -> date | None:
+    return max((day for day in days if day is not None), default=None)
+
+
+def _upsert(
+    model: type[PatientFact],
+    kind: str,
+    source_system: str,
+    received_at: datetime,
+    rows: Sequence[FactRow],
+    merge: Merge | None,
+) -> FactOutcome:
+    outcome = FactOutcome()
+    names = sorted({name for row in rows for name in row.fields})
+    stored = _stored(model, source_system, rows, names)
+    pending: dict[FactKey, PatientFact] = {}
+    for row in rows:
+        current = stored.get(row.key)
+        fields = fit_fields(model, merge(current, row.fields) if merge else row.fields)
+        if current is not None and all(current.get(k) == v for k, v in fields.items()):
+            outcome.unchanged.append(row.key)
+            continue
+        if current is None and kind in _CREATED_ONLY_WHEN_ACTIVE and not fields.get("is_active"):
+            continue
+        instance = model(patient_id=row.patient_id, source_id=row.source_id, **fields)
+        instance.source_system, instance.received_at = source_system, received_at
+        instance.pk = current["pk"] if current is not None else None
+        (outcome.updated if current is not None else outcome.created).append(row.key)
+        pending[row.key] = instance
+        stored[row.key] = {**fields, "pk": instance.pk}
+    _write(model, list(pending.values()), names)
+    return outcome
+
+
+def _write(model: type[PatientFact], instances: list[PatientFact], names: list[str]) -> None:
+    new = [instance for instance in instances if instance.pk is None]
+    changed = [instance for instance in instances if instance.pk is not None]
+    model._default_manager.bulk_create(new, batch_size=500)  # sets the new rows' pk
+    model._default_manager.bulk_update(changed, [*names, "received_at"], batch_size=200)
+
+
+def _stored(
+    model: type[PatientFact], source_system: str, rows: Sequence[FactRow], names: list[str]
+) -> dict[FactKey, dict[str, Any]]:
+    if not rows:
+        return {}
+    found = model._default_manager.filter(
+        source_system=source_system,
+        patient_id__in={row.patient_id for row in rows},
+        source_id__in={row.source_id for row in rows},
+    ).values("pk", "patient_id", "source_id", *names)
+    return {(row["patient_id"], row["source_id"]): row for row in found}
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """An event on a patient's timeline that an imported record stands behind."""
+
+    patient_id: int
+    source_key: str
+    kind: str
+    title: str
+    occurred_at: datetime
+    detail: str = ""
+
+
+def record_source_events(
+    *,
+    actor: Actor,
+    source_system: str,
+    received_at: datetime,
+    events: Sequence[TimelineRow],
+) -> None:
+    """Add timeline events for imported records, or update those already there."""
+    del actor
+    if not events:
+        return
+    with transaction.atomic(savepoint=False):
+        stored = TimelineEvent.objects.filter(
+            source_system=source_system,
+            patient_id__in={event.patient_id for event in events},
+            source_key__in={event.source_key for event in events},
+        ).values_list("patient_id", "source_key", "pk")
+        _write_events(events, {(p, key): pk for p, key, pk in stored}, source_system, received_at)
+
+
+def add_source_events(
+    *,
+    actor: Actor,
+    source_system: str,
+    received_at: datetime,
+    events: Sequence[TimelineRow],
+) -> None:
+    """Timeline events for records imported for the first time (one INSERT, no lookup).
+
+    An event already there for the same record (left by a record deleted since) is kept.
+    """
+    del actor
+    rows = [
+        TimelineEvent(
+            patient_id=event.patient_id,
+            source_system=source_system,
+            received_at=received_at,
+            **fit_fields(TimelineEvent, _event_fields(event)),
+        )
+        for event in events
+    ]
+    TimelineEvent.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+
+def _event_fields(event: TimelineRow) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "title": event.title,
+        "detail": event.detail,
+        "occurred_at": event.occurred_at,
+        "source_key": event.source_key,
+    }
+
+
+def _write_events(
+    events: Sequence[TimelineRow],
+    stored: dict[tuple[int, str], int],
+    source_system: str,
+    received_at: datetime,
+) -> None:
+    rows: dict[tuple[int, str], TimelineEvent] = {}
+    for event in events:
+        fields = fit_fields(TimelineEvent, _event_fields(event))
+        rows[(event.patient_id, event.source_key)] = TimelineEvent(
+            pk=stored.get((event.patient_id, event.source_key)),
+            patient_id=event.patient_id,
+            source_system=source_system,
+            received_at=received_at,
+            **fields,
+        )
+    new = [row for row in rows.values() if row.pk is None]
+    changed = [row for row in rows.values() if row.pk is not None]
+    TimelineEvent.objects.bulk_create(new, batch_size=500)  # sets the new rows' pk
+    TimelineEvent.objects.bulk_update(
+        changed, ["kind", "title", "detail", "occurred_at", "received_at"], batch_size=200
+    )
