@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from careline.interop.models import ImportRun
+from careline.interop.models import ImportRun, ImportStatus
 from careline.platform.actors import Actor
 from careline.platform.errors import PermissionDenied
 from careline.platform.permissions import Perm
@@ -16,3 +16,12 @@ def list_import_runs(*, actor: Actor, limit: int = RUNS_LIMIT) -> list[ImportRun
         raise PermissionDenied("You do not have permission to see import runs.")
     runs = ImportRun.objects.select_related("started_by").order_by("-started_at", "-pk")
     return list(runs[:limit])
+
+
+def has_completed_import(*, source_system: str) -> bool:
+    """Whether an import from ``source_system`` has finished (the demo loads only once)."""
+    return (
+        ImportRun.objects.filter(source_system=source_system)
+        .exclude(status__in=[ImportStatus.RUNNING, ImportStatus.FAILED])
+        .exists()
+    )

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from careline.interop.generator import write_bundles
 from careline.interop.importer import import_fhir
-from careline.interop.selectors import count_imported_patients
+from careline.interop.selectors import has_completed_import
 from careline.platform.actors import Actor
 
 DEMO_SOURCE = "urn:careline:source:demo-ehr"
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError("Run the demo with CARELINE_ENV=demo (as `make demo` does).")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
-        if count_imported_patients(source_system=DEMO_SOURCE) == 0:
+        if not has_completed_import(source_system=DEMO_SOURCE):
             self._load(options["patients"], options["seed"])
         else:
             self.stdout.write("Demo data already loaded; keeping it.")
@@ -51,8 +51,11 @@ class Command(BaseCommand):
         result = import_fhir(
             actor=Actor.system("careline demo"), paths=paths, source_system=DEMO_SOURCE
         )
-        totals = result.totals()
+        counts = {outcome: 0 for outcome in ("created", "updated", "rejected", "skipped")}
+        for per_type in result.summary.values():
+            for outcome in counts:
+                counts[outcome] += per_type.get(outcome, 0)
         self.stdout.write(
-            f"Imported {totals['created']} resources "
-            f"({totals['rejected']} rejected, {totals['skipped']} skipped)."
+            f"Imported {counts['created']:,} resources ({counts['rejected']} rejected, "
+            f"{counts['skipped']} of unsupported types skipped)."
         )

@@ -16,4 +16,4 @@ class Command(BaseCommand):
         parser.add_argument("--queue-name", default="*")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("db_worker", queue_name=options["queue_name"])
+        call_command("db_worker", queue_name=options["queue_name"], reload=False)
