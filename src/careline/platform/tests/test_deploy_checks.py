@@ -54,7 +54,7 @@ def test_production_with_real_secrets_and_postgresql_passes_careline_checks() ->
         CARELINE_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(50),
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        DATABASE_URL="postgres://careline:secret@db.internal:5432/careline",
+        DATABASE_URL="postgres://careline:secret@127.0.0.1:5432/careline_production_check",
     )
 
     assert careline_check_ids(result) == []
@@ -66,7 +66,7 @@ def test_production_refuses_debug_and_mfa_off() -> None:
         CARELINE_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(50),
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        DATABASE_URL="postgres://careline:secret@db.internal:5432/careline",
+        DATABASE_URL="postgres://careline:secret@127.0.0.1:5432/careline_production_check",
         DEBUG="true",
         CARELINE_REQUIRE_STAFF_MFA="false",
     )
