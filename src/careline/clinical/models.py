@@ -96,12 +96,19 @@ class Observation(ClinicalFact):
     @property
     def value_display(self) -> str:
         if self.components:
-            parts = [f"{c.get('value', '')}" for c in self.components]
+            parts = [_readable(c.get("value", "")) for c in self.components]
             unit = self.components[0].get("unit", "")
             return "/".join(parts) + (f" {unit}" if unit else "")
         if self.value_number is not None:
-            return f"{self.value_number:g} {self.value_unit}".strip()
+            return f"{_readable(self.value_number)} {self.value_unit}".strip()
         return self.value_text
+
+
+def _readable(value: object) -> str:
+    """A measured number as people read it: one decimal at most (116.5455 → 116.5, 7.0 → 7)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{round(float(value), 1):g}"
+    return str(value)
 
 
 class Immunization(ClinicalFact):
