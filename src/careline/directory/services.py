@@ -22,6 +22,7 @@ from careline.platform.models import SourcedModel
 
 RAW_JSON = "raw_json"  # key of a row's pre-serialised raw resource (not a model field)
 COPY_THRESHOLD = 2  # one row: a plain INSERT; more: COPY (far less CPU per row)
+StoredRow = tuple[str, int]  # (content hash, primary key) of a row that exists
 
 DIRECTORY_MODELS: dict[str, type[SourcedModel]] = {
     "Organization": Organization,
@@ -79,22 +80,25 @@ def upsert_sourced_rows(
     received_at: datetime,
     rows: Mapping[str, Sequence[SourceRow]],
     want_ids: bool = False,
+    stored: Mapping[str, Mapping[str, StoredRow]] | None = None,
 ) -> dict[str, UpsertOutcome]:
     """The source-keyed upsert of any ``SourcedModel`` kinds (the clinical mirror uses it too).
 
     One query (UNION ALL) reads the existing hashes of every kind; unchanged rows are not
     written; new rows of a kind go in one bulk insert (``COPY`` on PostgreSQL when there
     are many); changed rows are updated with one ``INSERT … ON CONFLICT DO UPDATE``.
-    ``want_ids`` fills ``ids`` with the primary key of every row.
+    ``want_ids`` fills ``ids`` with the primary key of every row. ``stored`` is what
+    ``find_stored_rows`` answered for these rows moments before, in this transaction or just
+    before it: the existing rows are then not read again.
     """
     wanted = {kind: kind_rows for kind, kind_rows in rows.items() if kind_rows}
     with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint
-        existing = _existing(
-            kinds, source_system, {k: {row.source_id for row in r} for k, r in wanted.items()}
-        )
+        if stored is None:
+            source_ids = {k: {row.source_id for row in r} for k, r in wanted.items()}
+            stored = find_stored_rows(kinds, source_system, source_ids)
         return {
             kind: _upsert(
-                kinds[kind], source_system, received_at, kind_rows, existing[kind], want_ids
+                kinds[kind], source_system, received_at, kind_rows, stored.get(kind, {}), want_ids
             )
             for kind, kind_rows in wanted.items()
         }
@@ -105,7 +109,7 @@ def _upsert(
     source_system: str,
     received_at: datetime,
     rows: Sequence[SourceRow],
-    existing: dict[str, tuple[str, int]],
+    existing: Mapping[str, StoredRow],
     want_ids: bool,
 ) -> UpsertOutcome:
     outcome = UpsertOutcome()
@@ -134,11 +138,13 @@ def _upsert(
     return outcome
 
 
-def _existing(
-    kinds: Mapping[str, type[SourcedModel]], source_system: str, source_ids: dict[str, set[str]]
-) -> dict[str, dict[str, tuple[str, int]]]:
+def find_stored_rows(
+    kinds: Mapping[str, type[SourcedModel]],
+    source_system: str,
+    source_ids: Mapping[str, Collection[str]],
+) -> dict[str, dict[str, StoredRow]]:
     """kind → source id → (content hash, primary key) of the rows that exist (one query)."""
-    found: dict[str, dict[str, tuple[str, int]]] = {kind: {} for kind in source_ids}
+    found: dict[str, dict[str, StoredRow]] = {kind: {} for kind in source_ids}
     order = [kind for kind, ids in source_ids.items() if ids]
     if not order:
         return found

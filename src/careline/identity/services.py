@@ -117,6 +117,12 @@ def find_linked_patients(
     return {source_id: refs[patient_id] for source_id, patient_id in links}
 
 
+def find_stored_hashes(*, source_system: str, source_ids: Collection[str]) -> dict[str, str]:
+    """source id → content hash of each source Patient record stored (one query)."""
+    links = select_by_source(SourceLink, source_system, source_ids, ("source_id", "content_hash"))
+    return dict(links)
+
+
 @dataclass
 class _Decision:
     source: SourcePatient

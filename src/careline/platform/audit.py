@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -29,6 +30,19 @@ def _digest(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One event to append with ``record_events``. ``details`` hold no PHI."""
+
+    action: str
+    resource_type: str
+    resource_id: str = ""
+    patient_id: uuid.UUID | None = None
+    outcome: str = AuditOutcome.SUCCESS
+    is_break_glass: bool = False
+    details: dict[str, Any] | None = None
+
+
 def record_event(
     *,
     actor: Actor,
@@ -41,33 +55,55 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. ``details`` must hold no PHI: field names, counts, ids only."""
-    event = AuditEvent(
-        occurred_at=clock.now(),
-        actor=actor.user,
-        actor_label=actor.display,
-        actor_role=actor.user.role if actor.user else "",
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        patient_id=patient_id,
-        purpose=actor.purpose,
-        channel=actor.channel,
-        remote_addr=actor.remote_addr,
-        user_agent=actor.user_agent,
-        outcome=outcome,
-        is_break_glass=is_break_glass,
-        details=details or {},
+    entry = AuditEntry(
+        action, resource_type, resource_id, patient_id, outcome, is_break_glass, details
     )
-    with transaction.atomic():
+    return record_events(actor=actor, entries=[entry])[0]
+
+
+def record_events(*, actor: Actor, entries: Sequence[AuditEntry]) -> list[AuditEvent]:
+    """Append events in order, chained as ``record_event`` would one by one.
+
+    The lock is taken and the last entry read once, and every event goes in one INSERT. In
+    the caller's transaction no savepoint is made: a failed append fails the transaction.
+    """
+    if not entries:
+        return []
+    occurred_at = clock.now()
+    events = [_event(actor, entry, occurred_at) for entry in entries]
+    with transaction.atomic(savepoint=False):
         # Only the link to the previous entry is made under the lock.
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK_KEY])
         last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-        event.sequence, event.previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        event.hash = _digest(event.chained_fields())
-        event.save(force_insert=True)
-    return event
+        sequence, previous_hash = last if last else (0, GENESIS_HASH)
+        for event in events:
+            sequence += 1
+            event.sequence, event.previous_hash = sequence, previous_hash
+            event.hash = previous_hash = _digest(event.chained_fields())
+        AuditEvent.objects.bulk_create(events)
+    return events
+
+
+def _event(actor: Actor, entry: AuditEntry, occurred_at: datetime) -> AuditEvent:
+    return AuditEvent(
+        occurred_at=occurred_at,
+        actor=actor.user,
+        actor_label=actor.display,
+        actor_role=actor.user.role if actor.user else "",
+        action=entry.action,
+        resource_type=entry.resource_type,
+        resource_id=entry.resource_id,
+        patient_id=entry.patient_id,
+        purpose=actor.purpose,
+        channel=actor.channel,
+        remote_addr=actor.remote_addr,
+        user_agent=actor.user_agent,
+        outcome=entry.outcome,
+        is_break_glass=entry.is_break_glass,
+        details=entry.details or {},
+    )
 
 
 @dataclass(frozen=True)

@@ -187,3 +187,4 @@ class Mapped:
     content_hash: str
     mapping: Mapping
     canonical: str = ""  # the JSON text the hash was taken of (stored as is where possible)
+    is_unchanged: bool = False  # stored with this hash: neither validated nor mapped again

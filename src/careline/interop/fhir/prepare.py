@@ -1,7 +1,9 @@
 """The first, database-free pass over a unit: classify, validate, hash and map each resource.
 
 Unsupported types are counted as skipped; invalid resources are rejected with the FHIR path
-of the problem; everything else becomes a ``Mapped`` record for the writer. Claims and
+of the problem; everything else becomes a ``Mapped`` record for the writer. A resource the
+database already holds with the same content hash (``stored``, read by the caller) is hashed
+only: not validated or mapped again, it reaches the writer marked unchanged. Claims and
 explanations of benefit are skipped too, but the coverage they show is kept.
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from careline.interop.fhir.context import (
     Entry,
     Mapped,
+    Mapping,
     UnitContext,
     canonical_json,
     source_id_of,
@@ -23,6 +26,7 @@ from careline.interop.fhir.context import (
 from careline.interop.fhir.inputs import Unit, is_resource_type_name
 from careline.interop.fhir.mapping import COVERAGE_SOURCES, MAPPERS
 from careline.interop.fhir.mapping.coverage import ClaimCoverage, claim_coverage
+from careline.interop.fhir.stored import Stored
 from careline.interop.fhir.summary import Rejection, Tally
 from careline.interop.fhir.validation import validate_resource
 
@@ -36,6 +40,7 @@ class Prepared:
     by_type: defaultdict[str, list[Mapped]] = field(default_factory=lambda: defaultdict(list))
     claims: list[ClaimCoverage] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
+    stored: Stored = field(default_factory=Stored)
 
     def rejection(
         self, entry: Entry, resource_type: str | None, path: str | None, reason: str
@@ -47,8 +52,9 @@ class Prepared:
         return bool(self.by_type or self.claims)
 
 
-def prepare(unit: Unit) -> Prepared:
-    prepared = Prepared(unit.file)
+def prepare(unit: Unit, stored: Stored | None = None) -> Prepared:
+    """The unit's resources, validated and mapped — except those ``stored`` as they are."""
+    prepared = Prepared(unit.file, stored=stored or Stored())
     context = UnitContext.of(unit.entries)
     for entry in unit.entries:
         _prepare_entry(prepared, context, entry)
@@ -78,13 +84,20 @@ def _prepare_entry(prepared: Prepared, context: UnitContext, entry: Entry) -> No
 def _map(
     prepared: Prepared, context: UnitContext, entry: Entry, resource_type: str
 ) -> Mapped | None:
+    canonical = digest = ""
+    source_id = source_id_of(entry.resource, entry.full_url)
+    known = prepared.stored.known_hash(resource_type, source_id)
+    if known is not None:
+        canonical = canonical_json(entry.resource)
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        if digest == known:
+            return _unchanged(context, entry, resource_type, source_id, digest)
     problem = validate_resource(entry.resource)
     if problem is not None:
         prepared.tally.reject(
             prepared.rejection(entry, resource_type, problem.path, problem.reason)
         )
         return None
-    source_id = source_id_of(entry.resource, entry.full_url)
     if not source_id:
         reason = "has no id, so it cannot be imported idempotently"
         prepared.tally.reject(
@@ -98,13 +111,24 @@ def _map(
         reason = f"could not be mapped ({type(error).__name__})"
         prepared.tally.reject(prepared.rejection(entry, resource_type, resource_type, reason))
         return None
-    canonical = canonical_json(entry.resource)
+    canonical = canonical or canonical_json(entry.resource)
     if NUL in canonical:
         reason = "contains a NUL character (\\u0000), which cannot be stored"
         prepared.tally.reject(prepared.rejection(entry, resource_type, resource_type, reason))
         return None
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    digest = digest or hashlib.sha256(canonical.encode()).hexdigest()
     return Mapped(entry, resource_type, source_id, digest, mapping, canonical)
+
+
+def _unchanged(
+    context: UnitContext, entry: Entry, resource_type: str, source_id: str, digest: str
+) -> Mapped:
+    """A resource stored as it is: only its patient is needed (to check she is still known)."""
+    element = MAPPERS[resource_type].patient_element
+    patient = context.key(entry.resource.get(element), expected="Patient") if element else None
+    return Mapped(
+        entry, resource_type, source_id, digest, Mapping({}, patient=patient), is_unchanged=True
+    )
 
 
 def _keep_claim(prepared: Prepared, context: UnitContext, entry: Entry) -> None:

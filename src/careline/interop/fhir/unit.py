@@ -36,6 +36,7 @@ from careline.interop.fhir.mapping.patient import (
 )
 from careline.interop.fhir.prepare import Prepared, prepare
 from careline.interop.fhir.resolver import Resolver
+from careline.interop.fhir.stored import find_stored
 from careline.interop.fhir.summary import Rejection, Tally
 from careline.interop.fhir.writers import FactWriter
 from careline.patients.ingest import (
@@ -66,14 +67,13 @@ class Run:
 
 
 def import_unit(unit: Unit, run: Run) -> Tally:
-    prepared = prepare(unit)
+    source = run.source_system or unit.source_system or run.default_source
+    problem = _source_problem(source)
+    prepared = prepare(unit, None if problem else find_stored(unit.entries, source))
     if not prepared.has_work:
         return prepared.tally
-    source = run.source_system or unit.source_system or run.default_source
-    if len(source) > SOURCE_LENGTH:
-        return _refused(unit, prepared, "its meta.source is longer than 200 characters")
-    if not source.isprintable():
-        return _refused(unit, prepared, "its meta.source is not printable text")
+    if problem:
+        return _refused(unit, prepared, problem)
     writer = UnitWriter(run, source, prepared)
     try:
         with transaction.atomic():
@@ -86,6 +86,14 @@ def import_unit(unit: Unit, run: Run) -> Tally:
     run.resolver.commit()
     prepared.tally.add(writer.tally)
     return prepared.tally
+
+
+def _source_problem(source: str) -> str | None:
+    if len(source) > SOURCE_LENGTH:
+        return "its meta.source is longer than 200 characters"
+    if not source.isprintable():
+        return "its meta.source is not printable text"
+    return None
 
 
 def _failed(unit: Unit, prepared: Prepared, error: Exception) -> Tally:
@@ -126,6 +134,7 @@ class UnitWriter:
         self.patients: dict[str, PatientRef] = {}  # Patient source id → patient
         self.patients_by_identifier: dict[tuple[str | None, str], PatientRef] = {}
         self.touched: dict[int, Touched] = {}  # patient pk → her counts, for the audit trail
+        self.unchanged_patients: set[str] = set()  # source ids of Patients stored as they are
         self.facts = FactWriter(self)
 
     def write(self) -> None:
@@ -204,7 +213,13 @@ class UnitWriter:
     # -- patients ----------------------------------------------------------------------------
 
     def _write_patients(self) -> None:
-        items = self.prepared.by_type.get("Patient")
+        items = []
+        for item in self.prepared.by_type.get("Patient", []):
+            if item.is_unchanged:  # found with the other patients the unit points to
+                self.tally.count("Patient", "unchanged")
+                self.unchanged_patients.add(item.source_id)
+            else:
+                items.append(item)
         if not items:
             return
         self.prefetch(items)
@@ -259,11 +274,12 @@ class UnitWriter:
         for resource_type, items in self.prepared.by_type.items():
             if resource_type != "Patient" and MAPPERS[resource_type].area is not Area.DIRECTORY:
                 keys.extend(item.mapping.patient for item in items if item.mapping.patient)
-        source_ids = {
+        source_ids = self.unchanged_patients | {
             key.source_id
             for key in keys
             if isinstance(key, ById) and key.resource_type == "Patient"
-        } - set(self.patients)
+        }
+        source_ids -= set(self.patients)
         self.patients.update(find_linked_patients(source_system=self.source, source_ids=source_ids))
         identifiers = {
             (key.system, key.value)
@@ -283,15 +299,19 @@ class UnitWriter:
             touched.updated += number
 
     def _audit(self) -> None:
-        for touched in self.touched.values():
-            audit.record_event(
-                actor=self.run.actor,
-                action=AuditAction.IMPORT,
-                resource_type="Patient",
-                patient_id=touched.patient.public_id,
-                details={
-                    "source_system": self.source,
-                    "created": touched.created,
-                    "updated": touched.updated,
-                },
-            )
+        audit.record_events(
+            actor=self.run.actor,
+            entries=[
+                audit.AuditEntry(
+                    action=AuditAction.IMPORT,
+                    resource_type="Patient",
+                    patient_id=touched.patient.public_id,
+                    details={
+                        "source_system": self.source,
+                        "created": touched.created,
+                        "updated": touched.updated,
+                    },
+                )
+                for touched in self.touched.values()
+            ],
+        )

@@ -53,18 +53,37 @@ class FactWriter:
     def write_clinical(self, items: dict[str, list[Mapped]]) -> None:
         """Every clinical kind of the unit at once (one read for all kinds)."""
         ready = {kind: self._with_patients(kind, kind_items) for kind, kind_items in items.items()}
+        unchanged = {
+            kind: [item.source_id for item, _ in kind_ready if item.is_unchanged]
+            for kind, kind_ready in ready.items()
+        }
+        ready = {
+            kind: [(item, patient) for item, patient in kind_ready if not item.is_unchanged]
+            for kind, kind_ready in ready.items()
+        }
         ready = {kind: kind_ready for kind, kind_ready in ready.items() if kind_ready}
-        if not ready:
-            return
         self.unit.prefetch(item for kind_ready in ready.values() for item, _ in kind_ready)
-        outcomes = upsert_facts(
+        outcomes = self._upsert_clinical(ready)
+        for kind, source_ids in unchanged.items():
+            outcomes.setdefault(kind, UpsertOutcome()).unchanged.extend(source_ids)
+        for kind, outcome in outcomes.items():
+            self._after_clinical(kind, ready.get(kind, []), outcome)
+
+    def _upsert_clinical(self, ready: dict[str, Ready]) -> dict[str, UpsertOutcome]:
+        if not ready:
+            return {}
+        stored = self.unit.prepared.stored
+        is_known = all(
+            stored.covers(kind, {item.source_id for item, _ in kind_ready})
+            for kind, kind_ready in ready.items()
+        )
+        return upsert_facts(
             actor=self.unit.run.actor,
             source_system=self.unit.source,
             received_at=self.unit.received_at,
             rows={kind: self._clinical_rows(kind_ready) for kind, kind_ready in ready.items()},
+            stored=stored.facts if is_known else None,
         )
-        for kind, outcome in outcomes.items():
-            self._after_clinical(kind, ready[kind], outcome)
 
     def _with_patients(self, resource_type: str, items: list[Mapped]) -> Ready:
         ready: Ready = []
