@@ -192,6 +192,7 @@ def search_samples(count: int, rng: random.Random) -> dict[str, list[str]]:
     )
     return {
         "name fragment": [f"{family[:4]}" for _, family, _, _ in rows],
+        "fragment inside a name": [f"{family[1:5]}" for _, family, _, _ in rows],
         "given + family fragment": [f"{given[:3]} {family[:3]}" for _, family, given, _ in rows],
         "date of birth (MM/DD/YYYY)": [f"{birth:%m/%d/%Y}" for _, _, _, birth in rows],
         "phone (any format)": [_formatted(phone_of(pk - BASE_ID)) for pk, _, _, _ in rows],

@@ -17,9 +17,12 @@ $PY -m careline.config.manage migrate -v0
 
 echo "== registry: search and 360 view (${PATIENTS} patients)"
 (cd bench && ../$PY bench_registry.py --patients "${PATIENTS}")
-for script in bench_ingest.py bench_api.py; do
-  if [ -f "bench/${script}" ]; then
-    echo "== ${script%.py}"
-    (cd bench && ../$PY "${script}")
-  fi
-done
+echo "== ingest: Synthea test data through the importer (a fresh scratch database)"
+INGEST_DB=careline_bench_ingest
+psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${INGEST_DB} WITH (FORCE)" \
+  -c "CREATE DATABASE ${INGEST_DB}"
+DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" $PY -m careline.config.manage migrate -v0
+DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" $PY bench/bench_ingest.py || true
+
+echo "== API: GET /api/patients/{id} under gunicorn"
+$PY bench/bench_api.py
