@@ -89,8 +89,10 @@ def free_port() -> int:
         return port
 
 
-def start_gunicorn(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    """Its log (Django warns on every 4xx, and the baselines are all 4xx) goes to ``log``."""
+def start_gunicorn(port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
+    """``threads`` > 1 is gunicorn's gthread worker, which keeps connections alive (the sync
+    worker closes every one). Its log (Django warns on every 4xx, and the baselines are all
+    4xx) goes to ``log``."""
     environment = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
@@ -103,6 +105,8 @@ def start_gunicorn(port: int, workers: int, log: Path) -> subprocess.Popen[bytes
             "careline.config.wsgi",
             "-w",
             str(workers),
+            "--threads",
+            str(threads),
             "-b",
             f"127.0.0.1:{port}",
             "--keep-alive",
@@ -186,10 +190,11 @@ def drive(
             latencies.extend(own)
             errors += failed
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=clients) as pool:
         list(pool.map(run, range(clients)))
     wall = time.perf_counter() - started
+    client_cpu = time.process_time() - cpu_started
     return {
         "requests": float(len(latencies)),
         "errors": float(errors),
@@ -198,6 +203,7 @@ def drive(
         "p99": percentile(latencies, 0.99),
         "mean": statistics.fmean(latencies),
         "wall": wall,
+        "client_cores": client_cpu / wall,  # the load generator shares the 2 cores
     }
 
 
@@ -231,6 +237,15 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--clients", type=int, default=4, help="keep-alive client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help=(
+            "threads per worker: 1 is gunicorn's sync worker (it closes every connection); "
+            "more is gthread with keep-alive, as `careline serve` runs (--threads 4)"
+        ),
+    )
     parser.add_argument("--patients", type=int, default=20)
     arguments = parser.parse_args()
 
@@ -249,7 +264,7 @@ def main() -> None:
     connection.close()  # the workers must not inherit this process's connection
     load_before = os.getloadavg()[0]
     log = Path(tempfile.gettempdir()) / "careline-bench-api-gunicorn.log"
-    server = start_gunicorn(port, arguments.workers, log)
+    server = start_gunicorn(port, arguments.workers, arguments.threads, log)
     results = {}
     try:
         for label, secret, paths, expected in scenarios:
@@ -260,7 +275,8 @@ def main() -> None:
     finally:
         stop(server)
     print(
-        f"gunicorn -w {arguments.workers}, {arguments.clients} keep-alive clients, "
+        f"gunicorn -w {arguments.workers} --threads {arguments.threads}, "
+        f"{arguments.clients} keep-alive clients, "
         f"{arguments.requests} requests per row, cpus={os.cpu_count()}, DEBUG={settings.DEBUG}, "
         f"load average before {load_before:.1f}"
     )
@@ -269,7 +285,8 @@ def main() -> None:
     for label, result in results.items():
         print(
             f"  {label:<36} {result['rps']:7.0f} req/s  p50 {result['p50']:6.2f} ms  "
-            f"p99 {result['p99']:6.2f} ms  ({int(result['errors'])} unexpected statuses)"
+            f"p99 {result['p99']:6.2f} ms  client {result['client_cores']:.2f} cores  "
+            f"({int(result['errors'])} unexpected statuses)"
         )
     read = results["GET /api/patients/{id}"]
     floor = results["baseline: unknown route (no DB)"]

@@ -85,6 +85,10 @@ def _careline_error(request: HttpRequest, exc: CarelineError, api: NinjaAPI) -> 
         if field not in message:
             message = f"{field}: {message}"
         details = [{"loc": ["body", field], "msg": exc.message}]
+    parameter = details.get("parameter") if isinstance(details, dict) else None
+    if exc.status == 422 and isinstance(parameter, str):
+        # ... or the one query parameter (e.g. a page cursor) it could not make sense of.
+        details = [{"loc": ["query", parameter], "msg": exc.message}]
     return _respond(api, request, exc.status, exc.code, message, details)
 
 

@@ -191,7 +191,8 @@ class TimelineFilterForm(forms.Form):
     until = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    before = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    # Checked by ``list_timeline`` (a malformed one is refused there, with its own message).
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -205,14 +206,15 @@ class TimelineFilterForm(forms.Form):
         return [kind] if kind else None
 
     def window(self) -> tuple[datetime | None, datetime | None]:
-        """[since, until) as aware datetimes in the clinic's time zone; ``before`` pages."""
+        """[since, until) as aware datetimes in the clinic's time zone."""
         since, until = self.cleaned_data.get("since"), self.cleaned_data.get("until")
         start = _start_of(since) if since else None
         end = _start_of(until + timedelta(days=1)) if until else None
-        before: datetime | None = self.cleaned_data.get("before")
-        if before is not None:
-            end = before if end is None else min(end, before)
         return start, end
+
+    def page_cursor(self) -> str | None:
+        """Where the "older" link resumes (``TimelinePage.next_cursor``); None: the first page."""
+        return self.cleaned_data.get("cursor") or None
 
     def query(self) -> dict[str, str]:
         """The filter as query parameters (for the "older" link)."""

@@ -35,7 +35,7 @@ class Patient(models.Model):
     family_name = models.CharField(max_length=200, blank=True)
     suffix = models.CharField(max_length=40, blank=True)
     search_name = models.CharField(
-        max_length=420, blank=True, help_text="Lower-case ASCII 'given family' for search."
+        max_length=420, blank=True, help_text="Lower-case ASCII 'family given' for search."
     )
     birth_date = models.DateField(null=True, blank=True, db_index=True)
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
@@ -69,10 +69,9 @@ class Patient(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
-        ordering = (
-            "family_name",
-            "given_names",
-        )
+        ordering = ("family_name", "given_names")
+        # Family-name prefix search in name order; fragments use the trigram index (0003).
+        indexes = (models.Index(fields=["search_name"], name="patient_search_name"),)
 
     def __str__(self) -> str:
         return f"Patient {self.public_id}"

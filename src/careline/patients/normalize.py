@@ -1,7 +1,7 @@
 """Normalisation of what people type and what sources send: phones, emails, names, dates.
 
 Phones become E.164 (``+16175550142``) with ``phonenumbers``; emails are stripped and
-lower-cased; names become lower-case ASCII for search (``José Núñez`` → ``jose nunez``).
+lower-cased; names become lower-case ASCII for search (``José Núñez`` → ``nunez jose``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def search_text(value: str) -> str:
 
 
 def search_name(given_names: str, family_name: str) -> str:
-    return search_text(f"{given_names} {family_name}")
+    """'family given': a prefix of it is a prefix of the family name, which an index serves
+    in name order (search lists the patients whose family name starts with the text first)."""
+    return search_text(f"{family_name} {given_names}")
 
 
 def parse_date(value: str) -> date | None:

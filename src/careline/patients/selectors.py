@@ -6,10 +6,11 @@ search, records a search event), so each read is checked and audited.
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.db.models import Q, QuerySet
 
@@ -97,13 +98,7 @@ def search_patients(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> li
             "a phone number or an MRN."
         )
     query = parse_search_query(text, today=clock.now().date())
-    rows = list(
-        _matching(query)
-        .order_by("family_name", "given_names", "pk")
-        .values_list(
-            "public_id", "given_names", "family_name", "birth_date", "sex", "mrn", "is_deceased"
-        )[:limit]
-    )
+    rows = _search_rows(query, limit)
     audit.record_event(
         actor=actor,
         action=AuditAction.SEARCH,
@@ -121,6 +116,47 @@ def search_patients(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> li
         )
         for public_id, given, family, birth_date, sex, mrn, is_deceased in rows
     ]
+
+
+_HIT_COLUMNS = (
+    "public_id",
+    "given_names",
+    "family_name",
+    "birth_date",
+    "sex",
+    "mrn",
+    "is_deceased",
+)
+_HitRow = tuple[uuid.UUID, str, str, date | None, str, str, bool]
+
+
+def _search_rows(query: SearchQuery, limit: int) -> list[_HitRow]:
+    """Name-only searches list family names starting with the text first (an index range,
+    in name order, stopping at ``limit``), then other matches of every word; a search with
+    a birth date, phone or identifier is selective enough to sort whole."""
+    matching = _matching(query)
+    if not query.name_words or query.birth_date or query.phone or query.identifier:
+        ordered = matching.order_by("family_name", "given_names", "pk")
+        return list(ordered.values_list(*_HIT_COLUMNS)[:limit])
+    prefix = " ".join(query.name_words)
+    starting = matching.filter(
+        search_name__gte=prefix,
+        search_name__lt=_after_prefix(prefix),
+        search_name__startswith=prefix,
+    )
+    rows: list[_HitRow] = list(
+        starting.order_by("search_name", "pk").values_list(*_HIT_COLUMNS)[:limit]
+    )
+    if len(rows) < limit:
+        found = [row[0] for row in rows]
+        others = matching.exclude(public_id__in=found).values_list(*_HIT_COLUMNS)
+        rows += sorted(others[: limit - len(rows)], key=lambda row: (row[2], row[1]))
+    return rows
+
+
+def _after_prefix(prefix: str) -> str:
+    """The smallest string after every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _matching(query: SearchQuery) -> QuerySet[Patient]:
@@ -160,10 +196,34 @@ def _criteria_names(query: SearchQuery) -> list[str]:
 @dataclass(frozen=True)
 class TimelinePage:
     events: list[TimelineEvent]
-    next_before: datetime | None
+    next_cursor: str | None  # pass as ``cursor`` for the next (older) page; None on the last
 
 
 TIMELINE_PAGE_SIZE = 25
+INVALID_CURSOR = "The page cursor is not valid; start from the first page."
+_MAX_CURSOR_LENGTH = 128  # an encoded cursor is 92 characters
+
+
+def encode_timeline_cursor(event: TimelineEvent) -> str:
+    """Where a page ended: its last event's time and public id (no PHI), URL-safe base64."""
+    text = f"{event.occurred_at.astimezone(UTC).isoformat()}|{event.public_id}"
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def decode_timeline_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (time, public id) a cursor stands for; ``ValidationFailed`` if it is not one."""
+    try:
+        if len(cursor) > _MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
+        padded = cursor.encode("ascii") + b"=" * (-len(cursor) % 4)
+        text = base64.b64decode(padded, altchars=b"-_", validate=True).decode("ascii")
+        moment, _, public_id = text.partition("|")
+        occurred_at, event_id = datetime.fromisoformat(moment), uuid.UUID(public_id)
+    except ValueError as error:  # and its kin: binascii.Error, UnicodeError
+        raise ValidationFailed(INVALID_CURSOR, details={"parameter": "cursor"}) from error
+    if occurred_at.tzinfo is None:
+        raise ValidationFailed(INVALID_CURSOR, details={"parameter": "cursor"})
+    return occurred_at, event_id
 
 
 @dataclass(frozen=True)
@@ -234,9 +294,14 @@ def list_timeline(
     kinds: list[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = TIMELINE_PAGE_SIZE,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> TimelinePage:
-    """Newest first; ``until`` pages backwards (pass the previous page's ``next_before``)."""
+    """Newest first, in [``since``, ``until``); ``cursor`` (the previous page's
+    ``next_cursor``) continues after the last event shown, even among events that share its
+    time. A malformed cursor is refused before the patient is opened (nothing is audited).
+    """
+    after = decode_timeline_cursor(cursor) if cursor else None
     access = access_patient(actor=actor, patient_id=patient_id, resource_type="Timeline")
     events = TimelineEvent.objects.filter(patient=access.patient)
     if kinds:
@@ -245,11 +310,19 @@ def list_timeline(
         events = events.filter(occurred_at__gte=since)
     if until is not None:
         events = events.filter(occurred_at__lt=until)
-    return _timeline_page(events, limit)
+    if after is not None:
+        occurred_at, event_id = after
+        events = events.filter(
+            Q(occurred_at__lt=occurred_at) | Q(occurred_at=occurred_at, public_id__lt=event_id)
+        )
+    return _timeline_page(events, TIMELINE_PAGE_SIZE if limit is None else limit)
 
 
 def _timeline_page(events: QuerySet[TimelineEvent], limit: int) -> TimelinePage:
-    page = list(events.order_by("-occurred_at", "-pk")[: limit + 1])
+    """Ordered by (time, public id), both descending: a total order the cursor can resume."""
+    page = list(events.order_by("-occurred_at", "-public_id")[: limit + 1])
     has_more = len(page) > limit
     page = page[:limit]
-    return TimelinePage(events=page, next_before=page[-1].occurred_at if has_more else None)
+    return TimelinePage(
+        events=page, next_cursor=encode_timeline_cursor(page[-1]) if has_more else None
+    )

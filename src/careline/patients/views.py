@@ -162,7 +162,7 @@ def _consent_rows(consents: list[Consent]) -> list[tuple[Consent, bool]]:
 @staff_view
 @require_GET
 def timeline(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """A page of the timeline, filtered; with ``before`` only the older rows (appended)."""
+    """A page of the timeline, filtered; with ``cursor`` only the older rows (appended)."""
     form = TimelineFilterForm(request.GET)
     if not form.is_valid():
         return render(request, "patients/_timeline_results.html", {"form": form}, status=422)
@@ -173,18 +173,19 @@ def timeline(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         kinds=form.kinds(),
         since=since,
         until=until,
+        cursor=form.page_cursor(),
     )
     context = {"form": form, "page": page, "older_url": _older_url(patient_id, page, form.query())}
-    if form.cleaned_data["before"]:  # "older": only the rows, swapped in for the button
+    if form.page_cursor():  # "older": only the rows, swapped in for the button
         return render(request, "patients/_timeline_items.html", context)
     return render(request, "patients/_timeline_results.html", context)
 
 
 def _older_url(patient_id: uuid.UUID, page: TimelinePage, query: dict[str, str]) -> str | None:
     """The next (older) page of the same filter, or None on the last page."""
-    if page.next_before is None:
+    if page.next_cursor is None:
         return None
-    query = {**query, "before": page.next_before.isoformat()}
+    query = {**query, "cursor": page.next_cursor}
     return f"{reverse('patients:timeline', args=[patient_id])}?{urlencode(query)}"
 
 

@@ -58,7 +58,7 @@ def test_a_new_record_makes_a_new_patient() -> None:
     )
     patient = Patient.objects.get()
     assert (patient.pk, patient.public_id) == (resolution.patient.pk, resolution.patient.public_id)
-    assert (patient.given_names, patient.mrn, patient.search_name) == ("Ana", "M-1001", "ana lima")
+    assert (patient.given_names, patient.mrn, patient.search_name) == ("Ana", "M-1001", "lima ana")
     link = SourceLink.objects.get()
     assert (link.source_system, link.source_id, link.match_rule, link.patient_id) == (
         "ehr-a",

@@ -135,7 +135,7 @@ def test_patient_fields(tmp_path: Path) -> None:
         "Sr.",
         "José Luis",
         "Núñez",
-        "jose luis nunez",
+        "nunez jose luis",
     )
     assert (row.birth_date, row.sex, row.mrn) == (dt.date(1951, 3, 14), "male", "MRN-p1")
     assert (row.is_deceased, row.deceased_at) == (True, dt.datetime(2024, 1, 2, tzinfo=UTC))

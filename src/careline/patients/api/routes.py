@@ -62,6 +62,7 @@ def list_timeline(
         kinds=[str(kind) for kind in filters.kind] if filters.kind else None,
         since=filters.since,
         until=filters.until,
+        cursor=filters.cursor,
         limit=filters.limit,
     )
     return TimelinePageOut.of(page)

@@ -251,15 +251,18 @@ class TimelineEventOut(Sourced):
 
 class TimelinePageOut(Schema):
     events: list[TimelineEventOut]
-    next_before: datetime | None = Field(
-        description="Pass as `until` to get the next (older) page; null on the last page."
+    next_cursor: str | None = Field(
+        description=(
+            "Opaque: pass as `cursor` (with the same filters) for the next, older page; "
+            "null on the last page."
+        )
     )
 
     @classmethod
     def of(cls, page: selectors.TimelinePage) -> TimelinePageOut:
         return cls(
             events=[TimelineEventOut.of(event) for event in page.events],
-            next_before=page.next_before,
+            next_cursor=page.next_cursor,
         )
 
 
@@ -352,7 +355,10 @@ class PatientSearchIn(Schema):
 class TimelineFilters(Schema):
     kind: list[TimelineKind] | None = Field(None, description="Repeat to ask for several kinds.")
     since: Instant | None = None
-    until: Instant | None = Field(None, description="Exclusive; the previous `next_before`.")
+    until: Instant | None = Field(None, description="Exclusive.")
+    cursor: str | None = Field(
+        None, description="The previous page's `next_cursor`; leave out for the first page."
+    )
     limit: int = Field(selectors.TIMELINE_PAGE_SIZE, ge=1, le=100)
 
 

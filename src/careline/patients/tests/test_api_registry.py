@@ -6,7 +6,9 @@ permitted scheduler (a bearer token) through each route's behaviour.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from careline.patients.models import (
     Patient,
     TimelineEvent,
 )
+from careline.patients.selectors import decode_timeline_cursor, encode_timeline_cursor
 from careline.platform.actors import Actor
 from careline.platform.models import AuditEvent, BreakGlassAccess, User
 from careline.platform.permissions import Role
@@ -175,7 +178,7 @@ def test_a_malformed_patient_id_is_an_unknown_route(client: Client) -> None:
 # --- timeline ---------------------------------------------------------------------------------
 
 
-def test_timeline_pages_backwards_with_next_before(client: Client, patient: Patient) -> None:
+def test_timeline_pages_backwards_with_next_cursor(client: Client, patient: Patient) -> None:
     events = [
         TimelineEventFactory.create(patient=patient, occurred_at=RECEIVED - timedelta(days=day))
         for day in range(5)
@@ -183,14 +186,118 @@ def test_timeline_pages_backwards_with_next_before(client: Client, patient: Pati
     url = f"/api/patients/{patient.public_id}/timeline"
 
     first = client.get(url, {"limit": 2}).json()
-    second = client.get(url, {"limit": 2, "until": first["next_before"]}).json()
-    last = client.get(url, {"limit": 2, "until": second["next_before"]}).json()
+    second = client.get(url, {"limit": 2, "cursor": first["next_cursor"]}).json()
+    last = client.get(url, {"limit": 2, "cursor": second["next_cursor"]}).json()
 
     seen = [e["public_id"] for page in (first, second, last) for e in page["events"]]
     assert seen == [str(event.public_id) for event in events]
-    assert first["next_before"] == "2026-01-01T03:04:05Z"
-    assert last["next_before"] is None
+    assert first["next_cursor"] == encode_timeline_cursor(events[1])
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", first["next_cursor"])  # URL-safe as it is
+    assert last["next_cursor"] is None
     assert set(first["events"][0]) >= {"kind", "occurred_at", "source_system", "received_at"}
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def test_timeline_cursor_holds_only_a_time_and_an_event_id(patient: Patient) -> None:
+    event = TimelineEventFactory.create(patient=patient, title="Called about a refill")
+
+    cursor = encode_timeline_cursor(event)
+
+    assert decode_timeline_cursor(cursor) == (event.occurred_at, event.public_id)
+    decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    assert decoded == f"{event.occurred_at.isoformat()}|{event.public_id}"
+
+
+def test_timeline_paging_shows_events_sharing_a_time_exactly_once(
+    client: Client, patient: Patient
+) -> None:
+    # 30 events, 10 of them at one instant that falls inside the second page of 7.
+    shared = RECEIVED - timedelta(days=10)
+    times = [RECEIVED - timedelta(days=day) for day in range(1, 10)]  # 9 newer
+    times += [shared] * 10
+    times += [shared - timedelta(days=day) for day in range(1, 12)]  # 11 older
+    for index, occurred_at in enumerate(times):
+        TimelineEventFactory.create(patient=patient, occurred_at=occurred_at, title=f"E{index}")
+    newest_first = list(
+        TimelineEvent.objects.filter(patient=patient)
+        .order_by("-occurred_at", "-public_id")
+        .values_list("title", flat=True)
+    )
+    url = f"/api/patients/{patient.public_id}/timeline"
+
+    pages, cursor = [], None
+    while True:
+        query: dict[str, Any] = {"limit": 7} | ({"cursor": cursor} if cursor else {})
+        response = client.get(url, query)
+        assert response.status_code == 200
+        body = response.json()
+        pages.append([event["title"] for event in body["events"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+
+    assert [len(page) for page in pages] == [7, 7, 7, 7, 2]
+    assert [title for page in pages for title in page] == newest_first
+    assert sorted(newest_first) == sorted(f"E{index}" for index in range(30))
+
+
+def test_timeline_cursor_keeps_the_filters(client: Client, patient: Patient) -> None:
+    shared = RECEIVED - timedelta(days=3)
+    calls = [
+        TimelineEventFactory.create(patient=patient, kind="call", occurred_at=shared)
+        for _ in range(3)
+    ]
+    TimelineEventFactory.create(patient=patient, kind="message", occurred_at=shared)
+    TimelineEventFactory.create(patient=patient, kind="call", occurred_at=RECEIVED)  # after until
+    url = f"/api/patients/{patient.public_id}/timeline"
+    filters: dict[str, Any] = {"kind": "call", "until": "2026-01-01T00:00:00Z", "limit": 2}
+
+    first = client.get(url, filters).json()
+    second = client.get(url, {**filters, "cursor": first["next_cursor"]}).json()
+
+    seen = [e["public_id"] for page in (first, second) for e in page["events"]]
+    assert seen == sorted((str(call.public_id) for call in calls), reverse=True)
+    assert second["next_cursor"] is None
+
+
+EVENT_ID = "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e"
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param("not-a-cursor", id="not-base64-of-a-cursor"),
+        pytest.param("%%%", id="not-base64"),
+        pytest.param(_b64("2026-01-01T00:00:00+00:00|not-a-uuid"), id="bad-uuid"),
+        pytest.param(_b64(f"2026-01-01T00:00:00|{EVENT_ID}"), id="naive-time"),
+        pytest.param(_b64(f"yesterday|{EVENT_ID}"), id="bad-time"),
+        pytest.param("QUJD" * 40, id="too-long"),
+    ],
+)
+def test_timeline_refuses_a_malformed_cursor_with_422(
+    client: Client, patient: Patient, cursor: str
+) -> None:
+    events_before = AuditEvent.objects.count()
+
+    response = client.get(f"/api/patients/{patient.public_id}/timeline", {"cursor": cursor})
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": {
+            "code": "validation_failed",
+            "message": "The page cursor is not valid; start from the first page.",
+            "details": [
+                {
+                    "loc": ["query", "cursor"],
+                    "msg": "The page cursor is not valid; start from the first page.",
+                }
+            ],
+        }
+    }
+    assert AuditEvent.objects.count() == events_before  # nothing was read
 
 
 def test_timeline_filters_by_kind_and_time(client: Client, patient: Patient) -> None:

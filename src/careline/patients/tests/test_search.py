@@ -94,3 +94,23 @@ def test_roles_without_patient_access_cannot_search(make_user, actor_for):
     with pytest.raises(PermissionDenied):
         search_patients(actor=marketer, text="robert")
     assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_family_names_starting_with_the_text_come_first_then_other_matches(agent):
+    for given, family in [("John", "Smith"), ("Amy", "Johnson"), ("Zoe", "Johns"), ("Li", "Ajohn")]:
+        PatientFactory.create(
+            given_names=given, family_name=family, search_name=f"{family} {given}".lower()
+        )
+
+    hits = search_patients(actor=agent, text="john")
+
+    assert [hit.display_name for hit in hits] == [
+        "Zoe Johns",
+        "Amy Johnson",
+        "Li Ajohn",
+        "John Smith",
+    ]
+    assert [hit.display_name for hit in search_patients(actor=agent, text="john", limit=1)] == [
+        "Zoe Johns"
+    ]

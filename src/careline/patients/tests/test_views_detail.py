@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from careline.patients.selectors import encode_timeline_cursor
 from careline.patients.tests.ui_support import audit_rows, grant_for, patient_in_scope_of, signed_in
 from careline.platform.models import AuditEvent
 from careline.platform.permissions import Role
@@ -230,7 +231,8 @@ def test_first_timeline_page_is_inline_with_a_link_to_older(client, make_user):
 
     assert html.count('class="timeline__item"') == 25
     assert "Call 29" in html and "Call 05" in html and "Call 04" not in html
-    assert "before=2026-01-01T05%3A00%3A00%2B00%3A00" in html
+    oldest_shown = patient.timeline.get(title="Call 05")
+    assert f"?cursor={encode_timeline_cursor(oldest_shown)}" in html
 
 
 def _patient_with_history(user, encounters):

@@ -204,10 +204,69 @@ def test_older_pages_back_keeping_the_filter(client, signed_in_user):
     older = client.get(older_url, headers=HTMX)
 
     assert _titles(first) == [f"Call {hour:02d}" for hour in range(29, 4, -1)]
-    assert "kind=call" in older_url and "before=" in older_url
+    assert "kind=call" in older_url and "cursor=" in older_url
     assert _titles(older) == [f"Call {hour:02d}" for hour in range(4, -1, -1)]
     assert "<ol" not in older.content.decode()  # rows only: they replace the "older" button
     assert 'hx-get="' not in older.content.decode()  # the last page
+
+
+def _older_url(response):
+    match = re.search(r'hx-get="([^"]+)"', response.content.decode())
+    return unescape(match.group(1)) if match else None
+
+
+def test_paging_shows_events_sharing_a_time_exactly_once(client, signed_in_user, monkeypatch):
+    monkeypatch.setattr("careline.patients.selectors.TIMELINE_PAGE_SIZE", 7)
+    patient = patient_in_scope_of(signed_in_user)
+    shared = dt.datetime(2026, 1, 10, 12, tzinfo=UTC)
+    times = [shared + dt.timedelta(hours=hour) for hour in range(9, 0, -1)]  # 9 newer
+    times += [shared] * 10  # the second page of 7 starts among these
+    times += [shared - dt.timedelta(hours=hour) for hour in range(1, 12)]  # 11 older
+    for index, occurred_at in enumerate(times):
+        TimelineEventFactory.create(patient=patient, title=f"E{index}", occurred_at=occurred_at)
+    newest_first = [
+        event.title
+        for event in sorted(
+            patient.timeline.all(), key=lambda e: (e.occurred_at, e.public_id), reverse=True
+        )
+    ]
+
+    response = client.get(_url(patient), headers=HTMX)
+    pages = [_titles(response)]
+    while (older_url := _older_url(response)) is not None:
+        assert "cursor=" in older_url
+        response = client.get(older_url, headers=HTMX)
+        assert response.status_code == 200
+        pages.append(_titles(response))
+
+    assert [len(page) for page in pages] == [7, 7, 7, 7, 2]
+    assert [title for page in pages for title in page] == newest_first
+    assert sorted(newest_first) == sorted(f"E{index}" for index in range(30))
+
+
+def test_malformed_cursor_is_refused(client, signed_in_user):
+    patient = patient_in_scope_of(signed_in_user)
+    _events(patient)
+
+    response = client.get(_url(patient), {"cursor": "not-a-cursor"}, headers=HTMX)
+
+    assert response.status_code == 422
+    assert "The page cursor is not valid; start from the first page." in response.content.decode()
+    assert _titles(response) == []
+    assert audit_rows(action="read") == []
+
+
+def test_older_page_costs_the_queries_of_the_first(
+    client, signed_in_user, django_assert_num_queries
+):
+    patient = patient_in_scope_of(signed_in_user)
+    TimelineEventFactory.create_batch(40, patient=patient)
+    client.get(reverse("patients:search"))
+
+    with CaptureQueriesContext(connection) as first:
+        response = client.get(_url(patient), headers=HTMX)
+    with django_assert_num_queries(len(first.captured_queries)):
+        client.get(_older_url(response), headers=HTMX)
 
 
 def test_query_count_does_not_grow_with_history(client, signed_in_user, django_assert_num_queries):
