@@ -19,6 +19,7 @@ from django.db import connection, models, transaction
 from careline.directory.models import Location, Organization, Practitioner, PractitionerRole
 from careline.platform.actors import Actor
 from careline.platform.models import SourcedModel
+from careline.platform.rows import fit_fields
 
 RAW_JSON = "raw_json"  # key of a row's pre-serialised raw resource (not a model field)
 COPY_THRESHOLD = 2  # one row: a plain INSERT; more: COPY (far less CPU per row)
@@ -316,21 +317,3 @@ def _columns(model: type[models.Model], vendor: str) -> list[_Column]:
         for f in model._meta.concrete_fields
         if not isinstance(f, models.AutoField)
     ]
-
-
-@cache
-def _char_limits(model: type[models.Model]) -> dict[str, int]:
-    return {
-        f.attname: f.max_length
-        for f in model._meta.concrete_fields
-        if isinstance(f, models.CharField) and f.max_length
-    }
-
-
-def fit_fields(model: type[models.Model], fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields with every text cut to its column's length (PostgreSQL refuses longer)."""
-    limits = _char_limits(model)
-    return {
-        name: value[: limits[name]] if isinstance(value, str) and name in limits else value
-        for name, value in fields.items()
-    }

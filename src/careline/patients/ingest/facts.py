@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db import transaction
 
-from careline.patients.ingest.writes import fit_fields
 from careline.patients.models import (
     Consent,
     Coverage,
@@ -25,6 +24,7 @@ from careline.patients.models import (
     TimelineEvent,
 )
 from careline.platform.actors import Actor
+from careline.platform.rows import fit_fields
 
 FACT_MODELS: dict[str, type[PatientFact]] = {
     "RelatedPerson": RelatedPerson,

@@ -20,7 +20,7 @@ from careline.patients.ingest.records import (
     contact_values,
     registry_fields,
 )
-from careline.patients.ingest.writes import fit_fields, sync_rows
+from careline.patients.ingest.writes import sync_rows
 from careline.patients.models import (
     CareTeamMember,
     CommunicationPreference,
@@ -32,6 +32,7 @@ from careline.patients.models import (
 )
 from careline.platform import clock
 from careline.platform.actors import Actor
+from careline.platform.rows import fit_fields
 
 PRIMARY_CARE_ROLE = "Primary care provider"
 _KEPT_WHEN_ABSENT = frozenset({"ssn", "mrn"})

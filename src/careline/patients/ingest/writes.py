@@ -10,33 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from typing import Any, TypeVar
 
-from django.db import models
-
 from careline.patients.models import PatientFact
+from careline.platform.rows import fit_fields
 
 FactT = TypeVar("FactT", bound=PatientFact)
 Wanted = dict[tuple[int, str], dict[str, dict[str, Any]]]
-
-
-@cache
-def _char_limits(model: type[models.Model]) -> dict[str, int]:
-    return {
-        f.attname: f.max_length
-        for f in model._meta.concrete_fields
-        if isinstance(f, models.CharField) and f.max_length
-    }
-
-
-def fit_fields(model: type[models.Model], fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields with every text cut to its column's length (PostgreSQL refuses longer)."""
-    limits = _char_limits(model)
-    return {
-        name: value[: limits[name]] if isinstance(value, str) and name in limits else value
-        for name, value in fields.items()
-    }
 
 
 def sync_rows(
