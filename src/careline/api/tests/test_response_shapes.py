@@ -245,7 +245,7 @@ def fact(row: Any) -> dict[str, Any]:
 
 
 @pytest.mark.usefixtures("frozen")
-def test_summary_answers_exactly_these_fields(  # noqa: PLR0915 (one literal answer)
+def test_summary_answers_exactly_these_fields(
     api_client: Client, scheduler: ApiCaller, patient: Patient
 ) -> None:
     pcp = f.PractitionerFactory.create(given_name="Ana", family_name="Lopez")
