@@ -7,23 +7,13 @@ the EHR's code, code system and display; nothing here names an integer primary k
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ninja import Schema
 
-from careline.clinical.models import (
-    AllergyIntolerance,
-    CarePlan,
-    ClinicalFact,
-    Condition,
-    Encounter,
-    Immunization,
-    MedicationRequest,
-    Observation,
-    Procedure,
-)
-from careline.clinical.selectors import ClinicalSummary
+from careline.clinical.models import AllergyIntolerance, CarePlan, Encounter, Observation
 from careline.patients.api.schemas import (
     CommunicationPreferenceOut,
     ConsentOut,
@@ -32,7 +22,33 @@ from careline.patients.api.schemas import (
     Sourced,
     TimelinePageOut,
 )
-from careline.patients.models import CareTeamMember, Coverage, RelatedPerson, SocialNeed
+from careline.patients.models import (
+    CareTeamMember,
+    CommunicationPreference,
+    Consent,
+    ContactPoint,
+    Coverage,
+    Patient,
+    RelatedPerson,
+    SocialNeed,
+)
+from careline.patients.selectors import TimelinePage
+
+if TYPE_CHECKING:
+    from careline.api.summary import PatientSummary
+
+# Every schema reads the attributes of the row or result it presents; ``resolve_*`` names what
+# is derived. The summary is validated with its ``PatientSummary`` as context
+# (``PatientSummaryOut.of``), so nested parts judge "today" and the banner from the same read.
+
+Context = Mapping[str, Any] | None
+_SUMMARY = "summary"
+
+
+def summary_of(context: Context) -> PatientSummary:
+    summary: PatientSummary = (context or {})[_SUMMARY]
+    return summary
+
 
 # ---------------------------------------------------------------------------------------------
 # Registry facts.
@@ -48,38 +64,12 @@ class CaregiverOut(Sourced):
     is_emergency_contact: bool
     note: str
 
-    @classmethod
-    def of(cls, person: RelatedPerson) -> CaregiverOut:
-        return cls(
-            public_id=person.public_id,
-            name=person.name,
-            relationship=person.relationship,
-            phone=person.phone,
-            email=person.email,
-            is_proxy=person.is_proxy,
-            is_emergency_contact=person.is_emergency_contact,
-            note=person.note,
-            source_system=person.source_system,
-            received_at=person.received_at,
-        )
-
 
 class SocialNeedOut(Sourced):
     public_id: uuid.UUID
     category: str
     note: str
     identified_at: datetime | None
-
-    @classmethod
-    def of(cls, need: SocialNeed) -> SocialNeedOut:
-        return cls(
-            public_id=need.public_id,
-            category=need.category,
-            note=need.note,
-            identified_at=need.identified_at,
-            source_system=need.source_system,
-            received_at=need.received_at,
-        )
 
 
 class CoverageOut(Sourced):
@@ -94,22 +84,9 @@ class CoverageOut(Sourced):
     end_date: date | None
     is_current: bool
 
-    @classmethod
-    def of(cls, coverage: Coverage, *, today: date) -> CoverageOut:
-        return cls(
-            public_id=coverage.public_id,
-            payer=coverage.payer,
-            plan=coverage.plan,
-            member_id=coverage.member_id,
-            group=coverage.group,
-            relationship=coverage.relationship,
-            status=coverage.status,
-            start_date=coverage.start_date,
-            end_date=coverage.end_date,
-            is_current=coverage.is_current_on(today),
-            source_system=coverage.source_system,
-            received_at=coverage.received_at,
-        )
+    @staticmethod
+    def resolve_is_current(coverage: Coverage, context: Context) -> bool:
+        return coverage.is_current_on(summary_of(context).today)
 
 
 class CareTeamMemberOut(Sourced):
@@ -118,19 +95,9 @@ class CareTeamMemberOut(Sourced):
     practitioner: PractitionerRefOut | None
     staff_name: str | None
 
-    @classmethod
-    def of(cls, member: CareTeamMember) -> CareTeamMemberOut:
-        practitioner = member.practitioner
-        return cls(
-            public_id=member.public_id,
-            role=member.role,
-            practitioner=(
-                PractitionerRefOut.of(practitioner) if practitioner is not None else None
-            ),
-            staff_name=str(member.user) if member.user is not None else None,
-            source_system=member.source_system,
-            received_at=member.received_at,
-        )
+    @staticmethod
+    def resolve_staff_name(member: CareTeamMember) -> str | None:
+        return str(member.user) if member.user is not None else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,33 +112,11 @@ class ClinicalFactOut(Sourced):
     status: str
     effective_at: datetime | None
 
-    @classmethod
-    def base_fields(cls, fact: ClinicalFact) -> dict[str, Any]:
-        return {
-            "public_id": fact.public_id,
-            "code": fact.code,
-            "code_system": fact.code_system,
-            "display": fact.display,
-            "status": fact.status,
-            "effective_at": fact.effective_at,
-            "source_system": fact.source_system,
-            "received_at": fact.received_at,
-        }
-
 
 class ConditionOut(ClinicalFactOut):
     verification_status: str
     category: str
     abated_at: datetime | None
-
-    @classmethod
-    def of(cls, fact: Condition) -> ConditionOut:
-        return cls(
-            **cls.base_fields(fact),
-            verification_status=fact.verification_status,
-            category=fact.category,
-            abated_at=fact.abated_at,
-        )
 
 
 class AllergyOut(ClinicalFactOut):
@@ -180,36 +125,15 @@ class AllergyOut(ClinicalFactOut):
     reactions: str
     verification_status: str
 
-    @classmethod
-    def of(cls, fact: AllergyIntolerance) -> AllergyOut:
-        return cls(
-            **cls.base_fields(fact),
-            category=fact.category,
-            criticality=fact.criticality,
-            reactions=fact.reactions,
-            verification_status=fact.verification_status,
-        )
-
 
 class MedicationOut(ClinicalFactOut):
     intent: str
     dosage: str
     requester: str
 
-    @classmethod
-    def of(cls, fact: MedicationRequest) -> MedicationOut:
-        return cls(
-            **cls.base_fields(fact),
-            intent=fact.intent,
-            dosage=fact.dosage,
-            requester=fact.requester,
-        )
-
 
 class ImmunizationOut(ClinicalFactOut):
-    @classmethod
-    def of(cls, fact: Immunization) -> ImmunizationOut:
-        return cls(**cls.base_fields(fact))
+    pass
 
 
 class ObservationOut(ClinicalFactOut):
@@ -220,17 +144,9 @@ class ObservationOut(ClinicalFactOut):
     value_text: str
     interpretation: str
 
-    @classmethod
-    def of(cls, fact: Observation) -> ObservationOut:
-        return cls(
-            **cls.base_fields(fact),
-            category=fact.category,
-            value=fact.value_display,
-            value_number=fact.value_number,
-            value_unit=fact.value_unit,
-            value_text=fact.value_text,
-            interpretation=fact.interpretation,
-        )
+    @staticmethod
+    def resolve_value(observation: Observation) -> str:
+        return observation.value_display
 
 
 class EncounterOut(ClinicalFactOut):
@@ -240,24 +156,17 @@ class EncounterOut(ClinicalFactOut):
     practitioner_name: str | None
     location_name: str | None
 
-    @classmethod
-    def of(cls, fact: Encounter) -> EncounterOut:
-        return cls(
-            **cls.base_fields(fact),
-            encounter_class=fact.encounter_class,
-            ended_at=fact.ended_at,
-            reason=fact.reason,
-            practitioner_name=fact.practitioner.display_name if fact.practitioner else None,
-            location_name=fact.location.name if fact.location else None,
-        )
+    @staticmethod
+    def resolve_practitioner_name(encounter: Encounter) -> str | None:
+        return encounter.practitioner.display_name if encounter.practitioner else None
+
+    @staticmethod
+    def resolve_location_name(encounter: Encounter) -> str | None:
+        return encounter.location.name if encounter.location else None
 
 
 class ProcedureOut(ClinicalFactOut):
     ended_at: datetime | None
-
-    @classmethod
-    def of(cls, fact: Procedure) -> ProcedureOut:
-        return cls(**cls.base_fields(fact), ended_at=fact.ended_at)
 
 
 class CarePlanOut(ClinicalFactOut):
@@ -265,18 +174,12 @@ class CarePlanOut(ClinicalFactOut):
     ended_at: datetime | None
     activities: list[Any]
 
-    @classmethod
-    def of(cls, fact: CarePlan) -> CarePlanOut:
-        activities = fact.activities if isinstance(fact.activities, list) else []
-        return cls(
-            **cls.base_fields(fact),
-            intent=fact.intent,
-            ended_at=fact.ended_at,
-            activities=activities,
-        )
+    @staticmethod
+    def resolve_activities(plan: CarePlan) -> list[Any]:
+        return plan.activities if isinstance(plan.activities, list) else []
 
 
-class ClinicalOut(Schema):
+class ClinicalOut(Schema):  # read from a ``clinical.selectors.ClinicalSummary``
     allergies: list[AllergyOut]
     active_conditions: list[ConditionOut]
     resolved_conditions: list[ConditionOut]
@@ -287,21 +190,6 @@ class ClinicalOut(Schema):
     encounters: list[EncounterOut]
     procedures: list[ProcedureOut]
     care_plans: list[CarePlanOut]
-
-    @classmethod
-    def of(cls, summary: ClinicalSummary) -> ClinicalOut:
-        return cls(
-            allergies=[AllergyOut.of(fact) for fact in summary.allergies],
-            active_conditions=[ConditionOut.of(fact) for fact in summary.active_conditions],
-            resolved_conditions=[ConditionOut.of(fact) for fact in summary.resolved_conditions],
-            medications=[MedicationOut.of(fact) for fact in summary.medications],
-            immunizations=[ImmunizationOut.of(fact) for fact in summary.immunizations],
-            latest_vitals=[ObservationOut.of(fact) for fact in summary.latest_vitals],
-            latest_labs=[ObservationOut.of(fact) for fact in summary.latest_labs],
-            encounters=[EncounterOut.of(fact) for fact in summary.encounters],
-            procedures=[ProcedureOut.of(fact) for fact in summary.procedures],
-            care_plans=[CarePlanOut.of(fact) for fact in summary.care_plans],
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +214,32 @@ class BannerOut(Sourced):
     transport_need: SocialNeedOut | None
     caregivers: list[CaregiverOut]
 
+    @staticmethod
+    def resolve_name(patient: Patient) -> str:
+        return patient.display_name
+
+    @staticmethod
+    def resolve_age(patient: Patient, context: Context) -> int | None:
+        return patient.age_on(summary_of(context).today)
+
+    @staticmethod
+    def resolve_allergies(patient: Patient, context: Context) -> list[AllergyIntolerance] | None:
+        clinical = summary_of(context).clinical
+        return clinical.allergies if clinical is not None else None
+
+    @staticmethod
+    def resolve_has_current_coverage(patient: Patient, context: Context) -> bool:
+        summary = summary_of(context)
+        return bool(summary.registry.current_coverages(summary.today))
+
+    @staticmethod
+    def resolve_transport_need(patient: Patient, context: Context) -> SocialNeed | None:
+        return summary_of(context).registry.transport_need
+
+    @staticmethod
+    def resolve_caregivers(patient: Patient, context: Context) -> list[RelatedPerson]:
+        return summary_of(context).registry.caregivers
+
 
 class PatientSummaryOut(Schema):
     patient_id: uuid.UUID
@@ -339,6 +253,52 @@ class PatientSummaryOut(Schema):
     care_team: list[CareTeamMemberOut]
     clinical: ClinicalOut | None
     timeline: TimelinePageOut
+
+    @classmethod
+    def of(cls, summary: PatientSummary) -> PatientSummaryOut:
+        return cls.model_validate(summary, context={_SUMMARY: summary})
+
+    @staticmethod
+    def resolve_patient_id(summary: PatientSummary) -> uuid.UUID:
+        return summary.registry.patient.public_id
+
+    @staticmethod
+    def resolve_is_break_glass(summary: PatientSummary) -> bool:
+        return summary.registry.access.is_break_glass
+
+    @staticmethod
+    def resolve_banner(summary: PatientSummary) -> Patient:
+        return summary.registry.patient
+
+    @staticmethod
+    def resolve_contact_points(summary: PatientSummary) -> list[ContactPoint]:
+        return summary.registry.contact_points
+
+    @staticmethod
+    def resolve_communication_preference(
+        summary: PatientSummary,
+    ) -> CommunicationPreference | None:
+        return summary.registry.preference
+
+    @staticmethod
+    def resolve_consents(summary: PatientSummary) -> list[Consent]:
+        return summary.registry.consents
+
+    @staticmethod
+    def resolve_coverages(summary: PatientSummary) -> list[Coverage]:
+        return summary.registry.coverages
+
+    @staticmethod
+    def resolve_primary_care_practitioner(summary: PatientSummary) -> object:
+        return summary.registry.patient.primary_care_practitioner
+
+    @staticmethod
+    def resolve_care_team(summary: PatientSummary) -> list[CareTeamMember]:
+        return summary.registry.care_team
+
+    @staticmethod
+    def resolve_timeline(summary: PatientSummary) -> TimelinePage:
+        return summary.registry.timeline
 
 
 __all__ = [

@@ -1,7 +1,8 @@
 """The registry's REST routes (mounted at /api/patients/ by ``careline.api.api``).
 
 Each route parses a typed schema, makes one call into ``patients`` (a selector, a service or
-``access``) with an API actor, and serializes the answer. Those calls check permission and
+``access``) with an API actor, and returns what it answered: the ``response`` schema reads
+its attributes. Those calls check permission and
 patient scope and write the audit trail; errors become the API's one error shape upstream.
 No PHI travels in a URL: search text is a POST body.
 """
@@ -31,8 +32,9 @@ from careline.patients.api.schemas import (
     TimelineFilters,
     TimelinePageOut,
 )
+from careline.patients.models import CommunicationPreference, Consent, ContactPoint, Patient
 from careline.platform.actors import Actor, actor_from_request
-from careline.platform.models import AuditChannel
+from careline.platform.models import AuditChannel, BreakGlassAccess
 
 router = Router(tags=["patients"])
 
@@ -42,21 +44,20 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 @router.post("search", response=list[PatientHitOut], summary="Search patients")
-def search_patients(request: HttpRequest, payload: PatientSearchIn) -> list[PatientHitOut]:
-    hits = selectors.search_patients(actor=_actor(request), text=payload.q)
-    return [PatientHitOut.of(hit) for hit in hits]
+def search_patients(request: HttpRequest, payload: PatientSearchIn) -> list[selectors.PatientHit]:
+    return selectors.search_patients(actor=_actor(request), text=payload.q)
 
 
 @router.get("{uuid:patient_id}", response=PatientOut, summary="Get a patient")
-def get_patient(request: HttpRequest, patient_id: uuid.UUID) -> PatientOut:
-    return PatientOut.of(access_patient(actor=_actor(request), patient_id=patient_id).patient)
+def get_patient(request: HttpRequest, patient_id: uuid.UUID) -> Patient:
+    return access_patient(actor=_actor(request), patient_id=patient_id).patient
 
 
 @router.get("{uuid:patient_id}/timeline", response=TimelinePageOut, summary="Patient timeline")
 def list_timeline(
     request: HttpRequest, patient_id: uuid.UUID, filters: Query[TimelineFilters]
-) -> TimelinePageOut:
-    page = selectors.list_timeline(
+) -> selectors.TimelinePage:
+    return selectors.list_timeline(
         actor=_actor(request),
         patient_id=patient_id,
         kinds=[str(kind) for kind in filters.kind] if filters.kind else None,
@@ -65,7 +66,6 @@ def list_timeline(
         cursor=filters.cursor,
         limit=filters.limit,
     )
-    return TimelinePageOut.of(page)
 
 
 @router.post(
@@ -75,7 +75,7 @@ def list_timeline(
 )
 def add_contact_point(
     request: HttpRequest, patient_id: uuid.UUID, payload: ContactPointIn
-) -> Status[ContactPointOut]:
+) -> Status[ContactPoint]:
     contact = services.add_contact_point(
         actor=_actor(request),
         patient_id=patient_id,
@@ -83,7 +83,7 @@ def add_contact_point(
         value=payload.value,
         use=payload.use,
     )
-    return Status(201, ContactPointOut.of(contact))
+    return Status(201, contact)
 
 
 @router.patch(
@@ -93,15 +93,14 @@ def add_contact_point(
 )
 def update_contact_point(
     request: HttpRequest, patient_id: uuid.UUID, contact_id: uuid.UUID, payload: ContactPointPatchIn
-) -> ContactPointOut:
-    contact = services.update_contact_point(
+) -> ContactPoint:
+    return services.update_contact_point(
         actor=_actor(request),
         patient_id=patient_id,
         contact_id=contact_id,
         value=payload.value,
         use=payload.use,
     )
-    return ContactPointOut.of(contact)
 
 
 @router.delete(
@@ -125,8 +124,8 @@ def remove_contact_point(
 )
 def put_communication_preference(
     request: HttpRequest, patient_id: uuid.UUID, payload: CommunicationPreferenceIn
-) -> CommunicationPreferenceOut:
-    preference = services.update_communication_preference(
+) -> CommunicationPreference:
+    return services.update_communication_preference(
         actor=_actor(request),
         patient_id=patient_id,
         preferred_channel=payload.preferred_channel,
@@ -135,7 +134,6 @@ def put_communication_preference(
         quiet_hours_end=payload.quiet_hours_end,
         time_zone=payload.time_zone,
     )
-    return CommunicationPreferenceOut.of(preference)
 
 
 @router.post(
@@ -143,7 +141,7 @@ def put_communication_preference(
 )
 def record_consent(
     request: HttpRequest, patient_id: uuid.UUID, payload: ConsentIn
-) -> Status[ConsentOut]:
+) -> Status[Consent]:
     consent = services.record_consent(
         actor=_actor(request),
         patient_id=patient_id,
@@ -151,7 +149,7 @@ def record_consent(
         status=payload.status,
         description=payload.description,
     )
-    return Status(201, ConsentOut.of(consent))
+    return Status(201, consent)
 
 
 @router.post(
@@ -161,11 +159,6 @@ def record_consent(
 )
 def open_break_glass(
     request: HttpRequest, patient_id: uuid.UUID, payload: BreakGlassIn
-) -> Status[BreakGlassOut]:
+) -> Status[BreakGlassAccess]:
     access = break_glass(actor=_actor(request), patient_id=patient_id, reason=payload.reason)
-    return Status(
-        201,
-        BreakGlassOut(
-            public_id=access.public_id, patient_id=access.patient_id, expires_at=access.expires_at
-        ),
-    )
+    return Status(201, access)

@@ -26,14 +26,11 @@ from careline.patients.models import (
     CARELINE_SOURCE,
     Channel,
     CommunicationPreference,
-    Consent,
     ConsentPurpose,
     ConsentStatus,
-    ContactPoint,
     ContactSystem,
     ContactUse,
     Patient,
-    TimelineEvent,
     TimelineKind,
 )
 from careline.platform.services import MIN_REASON_LENGTH
@@ -90,7 +87,8 @@ Instant = Annotated[
 
 
 # ---------------------------------------------------------------------------------------------
-# Output schemas (shared with the 360 summary).
+# Output schemas (shared with the 360 summary). Each reads the attributes of the row or
+# selector result it presents (``Schema.from_orm``); ``resolve_*`` names what is derived.
 
 
 class Sourced(Schema):
@@ -108,16 +106,9 @@ class PatientHitOut(Schema):
     mrn: str
     is_deceased: bool
 
-    @classmethod
-    def of(cls, hit: selectors.PatientHit) -> PatientHitOut:
-        return cls(
-            public_id=hit.public_id,
-            name=hit.display_name,
-            birth_date=hit.birth_date,
-            sex=hit.sex,
-            mrn=hit.mrn,
-            is_deceased=hit.is_deceased,
-        )
+    @staticmethod
+    def resolve_name(hit: selectors.PatientHit) -> str:
+        return hit.display_name
 
 
 class AddressOut(Schema):
@@ -136,15 +127,7 @@ class _PractitionerLike(Protocol):
     """A ``directory.Practitioner`` (``patients`` may not import ``directory``)."""
 
     @property
-    def public_id(self) -> uuid.UUID: ...
-    @property
     def display_name(self) -> str: ...
-    @property
-    def npi(self) -> str: ...
-    @property
-    def source_system(self) -> str: ...
-    @property
-    def received_at(self) -> datetime: ...
 
 
 class PractitionerRefOut(Sourced):
@@ -152,15 +135,9 @@ class PractitionerRefOut(Sourced):
     name: str
     npi: str
 
-    @classmethod
-    def of(cls, practitioner: _PractitionerLike) -> PractitionerRefOut:
-        return cls(
-            public_id=practitioner.public_id,
-            name=practitioner.display_name,
-            npi=practitioner.npi,
-            source_system=practitioner.source_system,
-            received_at=practitioner.received_at,
-        )
+    @staticmethod
+    def resolve_name(practitioner: _PractitionerLike) -> str:
+        return practitioner.display_name
 
 
 class PatientOut(Sourced):
@@ -184,47 +161,18 @@ class PatientOut(Sourced):
     primary_care_practitioner: PractitionerRefOut | None
     updated_at: datetime
 
-    @classmethod
-    def of(cls, patient: Patient) -> PatientOut:
-        location = patient.primary_location
-        practitioner = patient.primary_care_practitioner
-        return cls(
-            public_id=patient.public_id,
-            mrn=patient.mrn,
-            name=patient.display_name,
-            prefix=patient.prefix,
-            given_names=patient.given_names,
-            family_name=patient.family_name,
-            suffix=patient.suffix,
-            birth_date=patient.birth_date,
-            sex=patient.sex,
-            is_deceased=patient.is_deceased,
-            deceased_at=patient.deceased_at,
-            language=patient.language,
-            interpreter_needed=patient.interpreter_needed,
-            address=AddressOut(
-                line=patient.address_line,
-                city=patient.city,
-                state=patient.state,
-                postal_code=patient.postal_code,
-            ),
-            primary_location=(
-                LocationRefOut(
-                    public_id=location.public_id,
-                    name=location.name,
-                    source_system=location.source_system,
-                    received_at=location.received_at,
-                )
-                if location is not None
-                else None
-            ),
-            primary_care_practitioner=(
-                PractitionerRefOut.of(practitioner) if practitioner is not None else None
-            ),
-            source_system=patient.source_system,
-            received_at=patient.received_at,
-            updated_at=patient.updated_at,
-        )
+    @staticmethod
+    def resolve_name(patient: Patient) -> str:
+        return patient.display_name
+
+    @staticmethod
+    def resolve_address(patient: Patient) -> dict[str, str]:
+        return {
+            "line": patient.address_line,
+            "city": patient.city,
+            "state": patient.state,
+            "postal_code": patient.postal_code,
+        }
 
 
 class TimelineEventOut(Sourced):
@@ -235,21 +183,8 @@ class TimelineEventOut(Sourced):
     detail: str
     actor_label: str
 
-    @classmethod
-    def of(cls, event: TimelineEvent) -> TimelineEventOut:
-        return cls(
-            public_id=event.public_id,
-            kind=event.kind,
-            occurred_at=event.occurred_at,
-            title=event.title,
-            detail=event.detail,
-            actor_label=event.actor_label,
-            source_system=event.source_system,
-            received_at=event.received_at,
-        )
 
-
-class TimelinePageOut(Schema):
+class TimelinePageOut(Schema):  # read from a ``selectors.TimelinePage``
     events: list[TimelineEventOut]
     next_cursor: str | None = Field(
         description=(
@@ -257,13 +192,6 @@ class TimelinePageOut(Schema):
             "null on the last page."
         )
     )
-
-    @classmethod
-    def of(cls, page: selectors.TimelinePage) -> TimelinePageOut:
-        return cls(
-            events=[TimelineEventOut.of(event) for event in page.events],
-            next_cursor=page.next_cursor,
-        )
 
 
 class ContactPointOut(Sourced):
@@ -273,19 +201,6 @@ class ContactPointOut(Sourced):
     use: str
     rank: int
     is_active: bool
-
-    @classmethod
-    def of(cls, contact: ContactPoint) -> ContactPointOut:
-        return cls(
-            public_id=contact.public_id,
-            system=contact.system,
-            value=contact.value,
-            use=contact.use,
-            rank=contact.rank,
-            is_active=contact.is_active,
-            source_system=contact.source_system,
-            received_at=contact.received_at,
-        )
 
 
 class CommunicationPreferenceOut(Sourced):
@@ -298,18 +213,13 @@ class CommunicationPreferenceOut(Sourced):
     time_zone: str
     updated_at: datetime
 
-    @classmethod
-    def of(cls, preference: CommunicationPreference) -> CommunicationPreferenceOut:
-        return cls(
-            preferred_channel=preference.preferred_channel,
-            language=preference.language,
-            quiet_hours_start=preference.quiet_hours_start,
-            quiet_hours_end=preference.quiet_hours_end,
-            time_zone=preference.time_zone,
-            updated_at=preference.updated_at,
-            source_system=CARELINE_SOURCE,
-            received_at=preference.updated_at,
-        )
+    @staticmethod
+    def resolve_source_system(preference: CommunicationPreference) -> str:
+        return CARELINE_SOURCE
+
+    @staticmethod
+    def resolve_received_at(preference: CommunicationPreference) -> datetime:
+        return preference.updated_at
 
 
 class ConsentOut(Sourced):
@@ -319,19 +229,6 @@ class ConsentOut(Sourced):
     description: str
     decided_at: datetime | None
     expires_on: date | None
-
-    @classmethod
-    def of(cls, consent: Consent) -> ConsentOut:
-        return cls(
-            public_id=consent.public_id,
-            purpose=consent.purpose,
-            status=consent.status,
-            description=consent.description,
-            decided_at=consent.decided_at,
-            expires_on=consent.expires_on,
-            source_system=consent.source_system,
-            received_at=consent.received_at,
-        )
 
 
 class BreakGlassOut(Schema):
