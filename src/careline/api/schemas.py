@@ -12,7 +12,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ninja import Schema
+from pydantic import Field
 
+from careline.clinical.banner import AllergyBannerState, no_known_allergy_label
 from careline.clinical.models import AllergyIntolerance, CarePlan, Encounter, Observation
 from careline.patients.api.schemas import (
     CommunicationPreferenceOut,
@@ -126,6 +128,16 @@ class AllergyOut(ClinicalFactOut):
     verification_status: str
 
 
+class NoKnownAllergyOut(ClinicalFactOut):
+    """A record saying that no allergy (of a kind) is known."""
+
+    label: str = Field(description='How the banner says it, e.g. "No known drug allergies".')
+
+    @staticmethod
+    def resolve_label(record: AllergyIntolerance) -> str:
+        return no_known_allergy_label(record) or record.display
+
+
 class MedicationOut(ClinicalFactOut):
     intent: str
     dosage: str
@@ -209,7 +221,22 @@ class BannerOut(Sourced):
     deceased_at: datetime | None
     language: str
     interpreter_needed: bool
-    allergies: list[AllergyOut] | None  # null: the caller may not see clinical facts
+    allergies: list[AllergyOut] | None = Field(
+        description=(
+            "The allergies to show, most critical first: not refuted, entered in error, "
+            "inactive or resolved, and not a statement that none is known. Null: the caller "
+            "may not see clinical facts."
+        )
+    )
+    allergy_state: AllergyBannerState | None = Field(
+        description=(
+            "`allergies`, `none-known` (only statements that none is known) or "
+            "`no-information` (nothing recorded: ask the patient). Null as for `allergies`."
+        )
+    )
+    no_known_allergies: list[NoKnownAllergyOut] | None = Field(
+        description="The statements that none is known; empty when an allergy is recorded."
+    )
     has_current_coverage: bool
     transport_need: SocialNeedOut | None
     caregivers: list[CaregiverOut]
@@ -224,8 +251,20 @@ class BannerOut(Sourced):
 
     @staticmethod
     def resolve_allergies(patient: Patient, context: Context) -> list[AllergyIntolerance] | None:
-        clinical = summary_of(context).clinical
-        return clinical.allergies if clinical is not None else None
+        banner = summary_of(context).allergy_banner
+        return list(banner.allergies) if banner is not None else None
+
+    @staticmethod
+    def resolve_allergy_state(patient: Patient, context: Context) -> AllergyBannerState | None:
+        banner = summary_of(context).allergy_banner
+        return banner.state if banner is not None else None
+
+    @staticmethod
+    def resolve_no_known_allergies(
+        patient: Patient, context: Context
+    ) -> list[AllergyIntolerance] | None:
+        banner = summary_of(context).allergy_banner
+        return [statement.record for statement in banner.none_known] if banner else None
 
     @staticmethod
     def resolve_has_current_coverage(patient: Patient, context: Context) -> bool:

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from careline.api.schemas import PatientSummaryOut
+from careline.clinical.banner import AllergyBanner
 from careline.clinical.selectors import ClinicalSummary, summarize
 from careline.patients.selectors import PatientRegistryView, get_patient_registry_view
 from careline.platform import clock
@@ -38,6 +39,10 @@ class PatientSummary:
     registry: PatientRegistryView
     clinical: ClinicalSummary | None  # None: the caller may not see clinical facts
     today: date
+
+    @property
+    def allergy_banner(self) -> AllergyBanner | None:
+        return self.clinical.allergy_banner if self.clinical is not None else None
 
 
 @router.get(

@@ -2,7 +2,8 @@
 
 ``get_clinical_summary`` runs a fixed number of queries whatever the patient's history:
 the lists are bounded, and "latest vitals/labs" takes the newest row per code with a window
-function in one query per category.
+function in one query per category. The allergy banner is decided by ``clinical.banner``
+from the same rows, so the page and the API show the same banner.
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ from typing import TypeVar
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
+from careline.clinical.banner import AllergyBanner, allergy_banner
 from careline.clinical.models import (
+    ACTIVE_CONDITION_STATUSES,
+    AllergyClinicalStatus,
     AllergyIntolerance,
     CarePlan,
+    CarePlanStatus,
     ClinicalFact,
     Condition,
     Encounter,
     Immunization,
     MedicationRequest,
+    MedicationRequestStatus,
     Observation,
     Procedure,
 )
@@ -32,8 +38,9 @@ from careline.platform.permissions import Perm
 
 RECENT_LIMIT = 10
 LIST_LIMIT = 50
-ACTIVE_CONDITION_STATUSES = ("active", "recurrence", "relapse")
-ACTIVE_MEDICATION_STATUSES = ("active", "on-hold", "draft")
+ACTIVE_MEDICATION_STATUSES = frozenset(
+    {MedicationRequestStatus.ACTIVE, MedicationRequestStatus.ON_HOLD, MedicationRequestStatus.DRAFT}
+)
 
 FactT = TypeVar("FactT", bound=ClinicalFact)
 
@@ -41,7 +48,8 @@ FactT = TypeVar("FactT", bound=ClinicalFact)
 @dataclass(frozen=True)
 class ClinicalSummary:
     access: PatientAccess
-    allergies: list[AllergyIntolerance]
+    allergies: list[AllergyIntolerance]  # every record but inactive ones, most recent first
+    allergy_banner: AllergyBanner
     active_conditions: list[Condition]
     resolved_conditions: list[Condition]
     medications: list[MedicationRequest]
@@ -51,10 +59,6 @@ class ClinicalSummary:
     encounters: list[Encounter]
     procedures: list[Procedure]
     care_plans: list[CarePlan]
-
-    @property
-    def high_risk_allergies(self) -> list[AllergyIntolerance]:
-        return [allergy for allergy in self.allergies if allergy.criticality == "high"]
 
 
 def get_clinical_summary(*, actor: Actor, patient_id: uuid.UUID) -> ClinicalSummary:
@@ -71,9 +75,15 @@ def summarize(access: PatientAccess) -> ClinicalSummary:
     """The summary of an already checked and audited access."""
     patient = access.patient
     conditions = _for(Condition, patient).order_by("-effective_at")
+    allergies = list(
+        _for(AllergyIntolerance, patient).exclude(status=AllergyClinicalStatus.INACTIVE)[
+            :LIST_LIMIT
+        ]
+    )
     return ClinicalSummary(
         access=access,
-        allergies=list(_for(AllergyIntolerance, patient).exclude(status="inactive")[:LIST_LIMIT]),
+        allergies=allergies,
+        allergy_banner=allergy_banner(allergies),
         active_conditions=list(
             conditions.filter(status__in=ACTIVE_CONDITION_STATUSES)[:LIST_LIMIT]
         ),
@@ -92,7 +102,9 @@ def summarize(access: PatientAccess) -> ClinicalSummary:
             _for(Encounter, patient).select_related("practitioner", "location")[:RECENT_LIMIT]
         ),
         procedures=list(_for(Procedure, patient)[:RECENT_LIMIT]),
-        care_plans=list(_for(CarePlan, patient).filter(status="active")[:RECENT_LIMIT]),
+        care_plans=list(
+            _for(CarePlan, patient).filter(status=CarePlanStatus.ACTIVE)[:RECENT_LIMIT]
+        ),
     )
 
 
