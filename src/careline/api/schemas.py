@@ -20,6 +20,7 @@ from careline.patients.api.schemas import (
     CommunicationPreferenceOut,
     ConsentOut,
     ContactPointOut,
+    CurrentConsentOut,
     PractitionerRefOut,
     Sourced,
     TimelinePageOut,
@@ -34,7 +35,7 @@ from careline.patients.models import (
     RelatedPerson,
     SocialNeed,
 )
-from careline.patients.selectors import TimelinePage
+from careline.patients.selectors import ConsentRow, TimelinePage
 
 if TYPE_CHECKING:
     from careline.api.summary import PatientSummary
@@ -287,6 +288,9 @@ class PatientSummaryOut(Schema):
     contact_points: list[ContactPointOut]
     communication_preference: CommunicationPreferenceOut | None
     consents: list[ConsentOut]
+    current_consents: list[CurrentConsentOut] = Field(
+        description="The current decision for each purpose that has one, by purpose."
+    )
     coverages: list[CoverageOut]
     primary_care_practitioner: PractitionerRefOut | None
     care_team: list[CareTeamMemberOut]
@@ -322,6 +326,10 @@ class PatientSummaryOut(Schema):
     @staticmethod
     def resolve_consents(summary: PatientSummary) -> list[Consent]:
         return summary.registry.consents
+
+    @staticmethod
+    def resolve_current_consents(summary: PatientSummary) -> list[ConsentRow]:
+        return summary.registry.current_consents(summary.today)
 
     @staticmethod
     def resolve_coverages(summary: PatientSummary) -> list[Coverage]:

@@ -70,6 +70,10 @@ class ServiceForm(forms.Form):
         field = details.get("field")
         self.add_error(field if field in self.fields else None, error.message)
 
+    def service_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of the service this form feeds (its cleaned data)."""
+        return dict(self.cleaned_data)
+
 
 class SearchForm(forms.Form):
     q = forms.CharField(

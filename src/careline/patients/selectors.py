@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from django.db import models
 from django.db.models import Q, QuerySet
 
 from careline.patients.access import PatientAccess, access_patient
@@ -19,6 +21,7 @@ from careline.patients.models import (
     CareTeamMember,
     CommunicationPreference,
     Consent,
+    ConsentStatus,
     ContactPoint,
     ContactSystem,
     Coverage,
@@ -226,6 +229,72 @@ def decode_timeline_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     return occurred_at, event_id
 
 
+class ConsentState(models.TextChoices):
+    """What a consent decision means on a given day: its status (``ConsentStatus``), or
+    expired when a given consent's period has ended."""
+
+    ACTIVE = "active", "Given"
+    REJECTED = "rejected", "Refused"
+    INACTIVE = "inactive", "Withdrawn"
+    DRAFT = "draft", "Pending"
+    EXPIRED = "expired", "Expired"
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    """A consent decision, whether it is the current one for its purpose, and what it means."""
+
+    consent: Consent
+    is_current: bool
+    state: ConsentState
+
+    @property
+    def purpose(self) -> str:
+        return self.consent.purpose
+
+    @property
+    def is_given(self) -> bool:
+        """Whether the patient agrees today (only a current, given, unexpired decision)."""
+        return self.is_current and self.state == ConsentState.ACTIVE
+
+
+def consent_state(consent: Consent, *, today: date) -> ConsentState:
+    """A given consent whose period ended before ``today`` has expired; else its status."""
+    if consent.status == ConsentStatus.ACTIVE and consent.expires_on and consent.expires_on < today:
+        return ConsentState.EXPIRED
+    return ConsentState(consent.status)
+
+
+def list_consent_rows(consents: Iterable[Consent], *, today: date) -> list[ConsentRow]:
+    """Every decision by purpose, the latest first; the latest of each purpose is current.
+
+    The latest is the one decided last (a decision without a date counts as older than any
+    dated one), then the one received last: the same answer on every database.
+    """
+    rows: list[ConsentRow] = []
+    seen: set[str] = set()
+    for consent in sorted(consents, key=_latest_first):
+        is_current = consent.purpose not in seen
+        seen.add(consent.purpose)
+        rows.append(ConsentRow(consent, is_current, consent_state(consent, today=today)))
+    return sorted(rows, key=lambda row: row.purpose)  # stable: latest first within a purpose
+
+
+def current_consents(consents: Iterable[Consent], *, today: date) -> list[ConsentRow]:
+    """The current decision for each purpose that has one, by purpose."""
+    return [row for row in list_consent_rows(consents, today=today) if row.is_current]
+
+
+def _latest_first(consent: Consent) -> tuple[bool, float, float, int]:
+    decided = consent.decided_at
+    return (
+        decided is None,
+        -decided.timestamp() if decided else 0.0,
+        -consent.received_at.timestamp(),
+        -(consent.pk or 0),
+    )
+
+
 @dataclass(frozen=True)
 class PatientRegistryView:
     """The registry half of the 360 view (the clinical half comes from ``clinical``)."""
@@ -262,6 +331,12 @@ class PatientRegistryView:
 
     def current_coverages(self, today: date) -> list[Coverage]:
         return [coverage for coverage in self.coverages if coverage.is_current_on(today)]
+
+    def consent_rows(self, today: date) -> list[ConsentRow]:
+        return list_consent_rows(self.consents, today=today)
+
+    def current_consents(self, today: date) -> list[ConsentRow]:
+        return current_consents(self.consents, today=today)
 
 
 def get_patient_registry_view(*, actor: Actor, patient_id: uuid.UUID) -> PatientRegistryView:

@@ -9,8 +9,10 @@ fragments through ``careline.platform.http.staff_view``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -27,14 +29,23 @@ from careline.patients.forms import (
     ContactPointForm,
     ContactPointUpdateForm,
     SearchForm,
+    ServiceForm,
     TimelineFilterForm,
 )
-from careline.patients.models import Consent, ContactPoint, ContactSystem, RelatedPerson
+from careline.patients.models import (
+    CommunicationPreference,
+    Consent,
+    ContactPoint,
+    ContactSystem,
+    RelatedPerson,
+)
 from careline.patients.normalize import format_phone
 from careline.patients.selectors import (
     SEARCH_LIMIT,
+    ConsentRow,
     PatientRegistryView,
     TimelinePage,
+    consent_state,
     get_patient_registry_view,
     list_timeline,
     search_patients,
@@ -132,11 +143,11 @@ def _detail_context(registry: PatientRegistryView) -> dict[str, Any]:
         "patient": patient,
         "patient_id": patient.public_id,
         "contact_rows": [_contact_row(contact) for contact in registry.contact_points],
-        "add_contact_form": ContactPointForm(auto_id="contact-add-%s"),
+        "add_contact_form": ContactPointForm(auto_id=_ADD_CONTACT_AUTO_ID),
         "preference": registry.preference,
         "preference_form": CommunicationPreferenceForm.for_preference(registry.preference),
-        "consents": _consent_rows(registry.consents),
-        "consent_form": ConsentForm(auto_id="consent-%s"),
+        "consent_rows": registry.consent_rows(day),
+        "consent_form": ConsentForm(auto_id=_CONSENT_AUTO_ID),
         "current_coverages": current,
         "past_coverages": [c for c in registry.coverages if c not in current],
         "caregivers": [
@@ -147,16 +158,6 @@ def _detail_context(registry: PatientRegistryView) -> dict[str, Any]:
         "page": registry.timeline,
         "older_url": _older_url(patient.public_id, registry.timeline, {}),
     }
-
-
-def _consent_rows(consents: list[Consent]) -> list[tuple[Consent, bool]]:
-    """Each decision with whether it is the latest for its purpose (earlier ones are history)."""
-    seen: set[str] = set()
-    rows = []
-    for consent in consents:
-        rows.append((consent, consent.purpose not in seen))
-        seen.add(consent.purpose)
-    return rows
 
 
 @staff_view
@@ -222,25 +223,70 @@ def _break_glass_page(
 
 
 # ---- edits -------------------------------------------------------------------------------
+# Each edit is one ``_submit``: parse the form → call one service → render the changed
+# section (htmx) or go back to the 360 page; a refusal shows the form again with its messages.
+
+_ADD_CONTACT_AUTO_ID = "contact-add-%s"
+_CONSENT_AUTO_ID = "consent-%s"
+
+WrittenT = TypeVar("WrittenT")
+
+
+@dataclass(frozen=True)
+class FormSection:
+    """Where an edit's form sits on the 360 page: its fragment, its context name, its element."""
+
+    template: str
+    form_name: str
+    target: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def _submit(
+    request: HttpRequest,
+    patient_id: uuid.UUID,
+    form: ServiceForm,
+    *,
+    write: Callable[..., WrittenT],
+    render_saved: Callable[[WrittenT], tuple[str, dict[str, Any]]],
+    section: FormSection,
+) -> HttpResponse:
+    """Parse ``form``, call the service ``write`` with the actor, the patient and the form's
+    arguments, and answer with what ``render_saved`` makes of the result (or the form, 422)."""
+    if form.is_valid():
+        try:
+            written = write(
+                actor=actor_from_request(request),
+                patient_id=patient_id,
+                **form.service_arguments(),
+            )
+        except ValidationFailed as error:
+            form.add_service_error(error)
+        else:
+            template, context = render_saved(written)
+            return _saved(request, patient_id, template, {**context, "patient_id": patient_id})
+    context = {**section.context, section.form_name: form, "patient_id": patient_id}
+    return _invalid(request, section.template, context, section.target)
 
 
 @staff_view
 @require_POST
 def add_contact(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    form = ContactPointForm(request.POST, auto_id="contact-add-%s")
-    if form.is_valid():
-        try:
-            contact = services.add_contact_point(
-                actor=actor_from_request(request), patient_id=patient_id, **form.cleaned_data
-            )
-        except ValidationFailed as error:
-            form.add_service_error(error)
-        else:
-            context = {"row": _contact_row(contact), "patient_id": patient_id}
-            context["add_contact_form"] = ContactPointForm(auto_id="contact-add-%s")
-            return _saved(request, patient_id, "patients/_contact_added.html", context)
-    context = {"add_contact_form": form, "patient_id": patient_id}
-    return _invalid(request, "patients/_contact_add_form.html", context, "#contact-add")
+    def render_saved(contact: ContactPoint) -> tuple[str, dict[str, Any]]:
+        context = {
+            "row": _contact_row(contact),
+            "add_contact_form": ContactPointForm(auto_id=_ADD_CONTACT_AUTO_ID),
+        }
+        return "patients/_contact_added.html", context
+
+    return _submit(
+        request,
+        patient_id,
+        ContactPointForm(request.POST, auto_id=_ADD_CONTACT_AUTO_ID),
+        write=services.add_contact_point,
+        render_saved=render_saved,
+        section=FormSection("patients/_contact_add_form.html", "add_contact_form", "#contact-add"),
+    )
 
 
 @staff_view
@@ -248,23 +294,22 @@ def add_contact(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 def update_contact(
     request: HttpRequest, patient_id: uuid.UUID, contact_id: uuid.UUID
 ) -> HttpResponse:
-    form = ContactPointUpdateForm(request.POST, auto_id=_contact_auto_id(contact_id))
-    if form.is_valid():
-        try:
-            contact = services.update_contact_point(
-                actor=actor_from_request(request),
-                patient_id=patient_id,
-                contact_id=contact_id,
-                **form.cleaned_data,
-            )
-        except ValidationFailed as error:
-            form.add_service_error(error)
-        else:
-            context = {"row": _contact_row(contact), "patient_id": patient_id}
-            return _saved(request, patient_id, "patients/_contact_row.html", context)
-    context = {"form": form, "patient_id": patient_id, "contact_id": contact_id}
-    target = f"#contact-edit-{contact_id.hex}"
-    return _invalid(request, "patients/_contact_edit_form.html", context, target)
+    def render_saved(contact: ContactPoint) -> tuple[str, dict[str, Any]]:
+        return "patients/_contact_row.html", {"row": _contact_row(contact)}
+
+    return _submit(
+        request,
+        patient_id,
+        ContactPointUpdateForm(request.POST, auto_id=_contact_auto_id(contact_id)),
+        write=partial(services.update_contact_point, contact_id=contact_id),
+        render_saved=render_saved,
+        section=FormSection(
+            "patients/_contact_edit_form.html",
+            "form",
+            f"#contact-edit-{contact_id.hex}",
+            {"contact_id": contact_id},
+        ),
+    )
 
 
 @staff_view
@@ -283,48 +328,45 @@ def remove_contact(
 @staff_view
 @require_POST
 def update_preferences(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    form = CommunicationPreferenceForm(request.POST)
-    if form.is_valid():
-        try:
-            preference = services.update_communication_preference(
-                actor=actor_from_request(request),
-                patient_id=patient_id,
-                **form.service_arguments(),
-            )
-        except ValidationFailed as error:
-            form.add_service_error(error)
-        else:
-            context = {
-                "preference": preference,
-                "preference_form": CommunicationPreferenceForm.for_preference(preference),
-                "patient_id": patient_id,
-            }
-            return _saved(request, patient_id, "patients/_preferences.html", context)
-    context = {"preference_form": form, "patient_id": patient_id}
-    return _invalid(request, "patients/_preferences_form.html", context, "#preferences-form")
+    def render_saved(preference: CommunicationPreference) -> tuple[str, dict[str, Any]]:
+        context = {
+            "preference": preference,
+            "preference_form": CommunicationPreferenceForm.for_preference(preference),
+        }
+        return "patients/_preferences.html", context
+
+    return _submit(
+        request,
+        patient_id,
+        CommunicationPreferenceForm(request.POST),
+        write=services.update_communication_preference,
+        render_saved=render_saved,
+        section=FormSection(
+            "patients/_preferences_form.html", "preference_form", "#preferences-form"
+        ),
+    )
 
 
 @staff_view
 @require_POST
 def record_consent(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    form = ConsentForm(request.POST, auto_id="consent-%s")
-    if form.is_valid():
-        try:
-            consent = services.record_consent(
-                actor=actor_from_request(request), patient_id=patient_id, **form.cleaned_data
-            )
-        except ValidationFailed as error:
-            form.add_service_error(error)
-        else:
-            context = {
-                "consent": consent,
-                "is_current": True,
-                "consent_form": ConsentForm(auto_id="consent-%s"),
-                "patient_id": patient_id,
-            }
-            return _saved(request, patient_id, "patients/_consent_added.html", context)
-    context = {"consent_form": form, "patient_id": patient_id}
-    return _invalid(request, "patients/_consent_form.html", context, "#consent-form")
+    def render_saved(consent: Consent) -> tuple[str, dict[str, Any]]:
+        # The decision just recorded is the latest for its purpose: the current one.
+        state = consent_state(consent, today=local_today())
+        context = {
+            "row": ConsentRow(consent, is_current=True, state=state),
+            "consent_form": ConsentForm(auto_id=_CONSENT_AUTO_ID),
+        }
+        return "patients/_consent_added.html", context
+
+    return _submit(
+        request,
+        patient_id,
+        ConsentForm(request.POST, auto_id=_CONSENT_AUTO_ID),
+        write=services.record_consent,
+        render_saved=render_saved,
+        section=FormSection("patients/_consent_form.html", "consent_form", "#consent-form"),
+    )
 
 
 def _saved(

@@ -311,6 +311,7 @@ def test_summary_answers_exactly_these_fields(
         "contact_points",
         "communication_preference",
         "consents",
+        "current_consents",
         "coverages",
         "primary_care_practitioner",
         "care_team",
@@ -356,16 +357,18 @@ def test_summary_answers_exactly_these_fields(
         }
     ]
     assert body["communication_preference"] is None
-    assert body["consents"] == [
-        {
-            **EHR | {"source_system": "careline"},
-            "public_id": str(consent.public_id),
-            "purpose": "sms",
-            "status": "active",
-            "description": "",
-            "decided_at": RECEIVED,
-            "expires_on": "2027-01-01",
-        }
+    consent_out = {
+        **EHR | {"source_system": "careline"},
+        "public_id": str(consent.public_id),
+        "purpose": "sms",
+        "status": "active",
+        "description": "",
+        "decided_at": RECEIVED,
+        "expires_on": "2027-01-01",
+    }
+    assert body["consents"] == [consent_out]
+    assert body["current_consents"] == [
+        {"purpose": "sms", "state": "active", "is_given": True, "consent": consent_out}
     ]
     assert body["coverages"] == [coverage_out]
     assert body["primary_care_practitioner"] == practitioner_ref(pcp)

@@ -33,6 +33,7 @@ from careline.patients.models import (
     Patient,
     TimelineKind,
 )
+from careline.patients.selectors import ConsentState
 from careline.platform.services import MIN_REASON_LENGTH
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +230,17 @@ class ConsentOut(Sourced):
     description: str
     decided_at: datetime | None
     expires_on: date | None
+
+
+class CurrentConsentOut(Schema):
+    """The current decision for one purpose (read from a ``selectors.ConsentRow``)."""
+
+    purpose: str
+    state: ConsentState = Field(
+        description=("The decision's status, or `expired` when a given consent's period has ended.")
+    )
+    is_given: bool = Field(description="Whether the patient agrees today.")
+    consent: ConsentOut
 
 
 class BreakGlassOut(Schema):
