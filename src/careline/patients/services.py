@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Max
 
 from careline.patients.access import PatientAccess, access_patient
 from careline.patients.models import (
@@ -86,12 +87,24 @@ def add_contact_point(
             system=system,
             value=stored,
             use=use,
-            rank=ContactPoint.objects.filter(patient=patient, system=system).count() + 1,
+            rank=_next_contact_rank(patient, system),
             received_at=now,
         )
         _audit_change(actor, access, "ContactPoint", contact.public_id, AuditAction.CREATE, [])
         _add_timeline(actor, patient, TimelineKind.CONTACT_CHANGE, f"Added {system} contact")
     return contact
+
+
+def _next_contact_rank(patient: Patient, system: str) -> int:
+    """After every contact point of that system, in the caller's transaction.
+
+    The patient row is locked first, so two additions for one patient take turns and each
+    sees the other's rank (SQLite's IMMEDIATE transactions already take turns).
+    """
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+    ranks = ContactPoint.objects.filter(patient=patient, system=system)
+    highest = ranks.aggregate(highest=Max("rank"))["highest"]
+    return (highest or 0) + 1
 
 
 def update_contact_point(
