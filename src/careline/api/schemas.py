@@ -265,7 +265,7 @@ class BannerOut(Sourced):
         patient: Patient, context: Context
     ) -> list[AllergyIntolerance] | None:
         banner = summary_of(context).allergy_banner
-        return [statement.record for statement in banner.none_known] if banner else None
+        return [item.record for item in banner.none_known] if banner is not None else None
 
     @staticmethod
     def resolve_has_current_coverage(patient: Patient, context: Context) -> bool:

@@ -56,6 +56,8 @@ from careline.platform.http import is_htmx, local_today, requires_permission, st
 from careline.platform.permissions import Perm
 
 _PHONE_SYSTEMS = frozenset({ContactSystem.PHONE, ContactSystem.SMS, ContactSystem.FAX})
+_ADD_CONTACT_AUTO_ID = "contact-add-%s"
+_CONSENT_AUTO_ID = "consent-%s"
 
 
 # ---- search ------------------------------------------------------------------------------
@@ -225,9 +227,6 @@ def _break_glass_page(
 # ---- edits -------------------------------------------------------------------------------
 # Each edit is one ``_submit``: parse the form → call one service → render the changed
 # section (htmx) or go back to the 360 page; a refusal shows the form again with its messages.
-
-_ADD_CONTACT_AUTO_ID = "contact-add-%s"
-_CONSENT_AUTO_ID = "consent-%s"
 
 WrittenT = TypeVar("WrittenT")
 
