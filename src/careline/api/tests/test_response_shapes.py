@@ -204,6 +204,19 @@ def test_writes_answer_exactly_these_fields(
     }
 
 
+def event_out(event: Any, title: str, detail: str, actor_label: str) -> dict[str, Any]:
+    return {
+        "source_system": "careline",
+        "received_at": RECEIVED,
+        "public_id": str(event.public_id),
+        "kind": "call",
+        "occurred_at": instant(event.occurred_at),
+        "title": title,
+        "detail": detail,
+        "actor_label": actor_label,
+    }
+
+
 @pytest.mark.usefixtures("frozen")
 def test_timeline_page_carries_exactly_these_fields(
     api_client: Client, scheduler: ApiCaller, patient: Patient
@@ -216,18 +229,7 @@ def test_timeline_page_carries_exactly_these_fields(
     body = send(api_client, scheduler, "GET", f"/api/patients/{patient.public_id}/timeline").json()
 
     assert body == {
-        "events": [
-            {
-                "source_system": "careline",
-                "received_at": RECEIVED,
-                "public_id": str(event.public_id),
-                "kind": "call",
-                "occurred_at": instant(event.occurred_at),
-                "title": "Called",
-                "detail": "About a refill",
-                "actor_label": "Sam Staff",
-            }
-        ],
+        "events": [event_out(event, "Called", "About a refill", "Sam Staff")],
         "next_cursor": None,
     }
 
@@ -425,17 +427,6 @@ def test_summary_answers_exactly_these_fields(
         ],
     }
     assert body["timeline"] == {
-        "events": [
-            {
-                "source_system": "careline",
-                "received_at": RECEIVED,
-                "public_id": str(event.public_id),
-                "kind": "call",
-                "occurred_at": instant(event.occurred_at),
-                "title": "Inbound call",
-                "detail": "",
-                "actor_label": "",
-            }
-        ],
+        "events": [event_out(event, "Inbound call", "", "")],
         "next_cursor": None,
     }
