@@ -75,14 +75,14 @@ def summarize(access: PatientAccess) -> ClinicalSummary:
     """The summary of an already checked and audited access."""
     patient = access.patient
     conditions = _for(Condition, patient).order_by("-effective_at")
+    # The banner reads every allergy record: no allergy may fall off it because the list is
+    # long (the list itself shows the most recent ``LIST_LIMIT``).
     allergies = list(
-        _for(AllergyIntolerance, patient).exclude(status=AllergyClinicalStatus.INACTIVE)[
-            :LIST_LIMIT
-        ]
+        _for(AllergyIntolerance, patient).exclude(status=AllergyClinicalStatus.INACTIVE)
     )
     return ClinicalSummary(
         access=access,
-        allergies=allergies,
+        allergies=allergies[:LIST_LIMIT],
         allergy_banner=allergy_banner(allergies),
         active_conditions=list(
             conditions.filter(status__in=ACTIVE_CONDITION_STATUSES)[:LIST_LIMIT]
