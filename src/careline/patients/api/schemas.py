@@ -232,8 +232,8 @@ class ConsentOut(Sourced):
     expires_on: date | None
 
 
-class CurrentConsentOut(Schema):
-    """The current decision for one purpose (read from a ``selectors.ConsentRow``)."""
+class CurrentConsentOut(Schema):  # read from a ``selectors.ConsentRow``
+    """The current decision for one purpose."""
 
     purpose: str
     state: ConsentState = Field(
