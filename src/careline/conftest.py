@@ -34,6 +34,21 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _audit_seals_on_append(settings: Any) -> None:
+    """Tests see each audit entry sealed at once (``sequence``, ``hash``); the sealer's own
+    tests switch this off (``deferred_sealing``). No checkpoint file is written."""
+    settings.CARELINE_AUDIT_SEAL_ON_APPEND = True
+    settings.CARELINE_AUDIT_CHECKPOINT_FILE = ""
+    settings.CARELINE_AUDIT_CHECKPOINT_SYSLOG = ""
+
+
+@pytest.fixture
+def deferred_sealing(settings: Any) -> None:
+    """Entries are appended unsealed, as in a server; the test runs the sealer itself."""
+    settings.CARELINE_AUDIT_SEAL_ON_APPEND = False
+
+
 @pytest.fixture
 def shared_testdata() -> Path:
     return SHARED_TESTDATA

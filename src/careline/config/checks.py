@@ -6,6 +6,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
+
+from careline.platform.audit.chain import MIN_KEY_LENGTH, parse_chain_keys
 
 
 @register(Tags.security, deploy=True)
@@ -23,4 +26,26 @@ def check_production_secrets(app_configs: Any, **kwargs: Any) -> list[CheckMessa
         errors.append(Error("Staff MFA cannot be switched off in production.", id="careline.E004"))
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         errors.append(Error("Production needs PostgreSQL (DATABASE_URL).", id="careline.E005"))
+    errors.extend(_audit_chain_key_errors())
     return errors
+
+
+def _audit_chain_key_errors() -> list[CheckMessage]:
+    try:
+        keys = parse_chain_keys(settings.AUDIT_CHAIN_KEYS)
+    except ImproperlyConfigured as error:
+        return [Error(str(error), id="careline.E020")]
+    if not keys:
+        return [
+            Error("AUDIT_CHAIN_KEYS is not set: the audit chain needs a key.", id="careline.E020")
+        ]
+    if settings.INSECURE_AUDIT_CHAIN_KEY in settings.AUDIT_CHAIN_KEYS:
+        return [Error("AUDIT_CHAIN_KEYS holds the development key.", id="careline.E020")]
+    if len(keys[0].secret) < MIN_KEY_LENGTH:
+        return [
+            Error(
+                f"The newest AUDIT_CHAIN_KEYS secret is shorter than {MIN_KEY_LENGTH} characters.",
+                id="careline.E020",
+            )
+        ]
+    return []

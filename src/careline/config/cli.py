@@ -10,7 +10,7 @@ import os
 import sys
 
 # Two-word commands: ``careline audit verify`` → ``audit_verify``.
-COMPOUND_COMMANDS = {("audit", "verify"), ("audit", "export")}
+COMPOUND_COMMANDS = {("audit", "verify"), ("audit", "export"), ("audit", "seal")}
 
 
 def translate(argv: list[str]) -> list[str]:

@@ -53,6 +53,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSECURE_FIELD_KEY = "Y2FyZWxpbmUtaW5zZWN1cmUtZGV2LWZpZWxkLWtleSE="
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", INSECURE_FIELD_KEY)
 
+# The audit chain's HMAC keys, "key-id:secret" pairs, newest first: the sealer links with the
+# first, `careline audit verify` needs every key an entry names. Rotate by putting a new key
+# first (nothing is rewritten). Production has no default (`careline check --deploy`).
+INSECURE_AUDIT_CHAIN_KEY = "dev:careline-insecure-development-audit-chain-key"
+AUDIT_CHAIN_KEYS = env_list("AUDIT_CHAIN_KEYS", "" if IS_PRODUCTION else INSECURE_AUDIT_CHAIN_KEY)
+
 DATABASES: dict[str, dict[str, Any]] = {
     "default": database_from_url(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'careline.sqlite3'}")
@@ -175,6 +181,25 @@ CARELINE_BREAK_GLASS_SECONDS = int(env("CARELINE_BREAK_GLASS_SECONDS", "3600"))
 # Source system name for FHIR imports that do not name one.
 CARELINE_DEFAULT_SOURCE = env("CARELINE_DEFAULT_SOURCE", "urn:careline:source:ehr")
 CARELINE_TIME_ZONE = env("CARELINE_TIME_ZONE", "America/New_York")
+
+# The audit sealer (`careline worker`, `careline audit seal --follow`): how often it looks for
+# unsealed entries, where it writes checkpoints outside the database (an append-only file,
+# "" for none; a syslog address such as /dev/log or host:514, "" for none), how often, and
+# the age of an unsealed entry that `careline audit verify` reports as an error.
+CARELINE_AUDIT_SEAL_INTERVAL_SECONDS = float(env("CARELINE_AUDIT_SEAL_INTERVAL_SECONDS", "0.2"))
+CARELINE_AUDIT_CHECKPOINT_FILE = env(
+    "CARELINE_AUDIT_CHECKPOINT_FILE", str(BASE_DIR / "var" / "audit-checkpoints.jsonl")
+)
+CARELINE_AUDIT_CHECKPOINT_SYSLOG = env("CARELINE_AUDIT_CHECKPOINT_SYSLOG")
+CARELINE_AUDIT_CHECKPOINT_SECONDS = float(env("CARELINE_AUDIT_CHECKPOINT_SECONDS", "60"))
+CARELINE_AUDIT_UNSEALED_MAX_AGE_SECONDS = float(
+    env("CARELINE_AUDIT_UNSEALED_MAX_AGE_SECONDS", "60")
+)
+# Tests only: seal each entry inside the transaction that appends it (under a lock), so a
+# test sees `sequence` and `hash` at once. Never in a server: it serialises every append.
+CARELINE_AUDIT_SEAL_ON_APPEND = env_bool("CARELINE_AUDIT_SEAL_ON_APPEND", default=False)
+# Proxies whose X-Forwarded-For names the client (their addresses); others are the client.
+CARELINE_TRUSTED_PROXIES = env_list("CARELINE_TRUSTED_PROXIES")
 
 TASKS = {
     "default": {

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from careline.platform.audit_export import AuditFilter
+from careline.platform.audit.selectors import AuditFilter
 from careline.platform.models import AuditAction, AuditChannel, AuditOutcome
 
 

@@ -7,7 +7,6 @@ Also the abstract ``SourcedModel`` every EHR-mirrored row inherits: where a fact
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -113,14 +112,16 @@ class AuditOutcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One append-only, hash-chained record of who did what to which patient's data.
+    """One append-only record of who did what to which patient's data.
 
-    ``sequence`` has no gaps and ``hash`` covers the entry plus ``previous_hash``, so
-    ``careline audit verify`` finds an altered, inserted or deleted entry. On PostgreSQL a
-    trigger refuses UPDATE and DELETE.
+    An entry is appended unsealed (``sequence`` null) in the transaction of the access it
+    records; the sealer then gives it the next ``sequence`` and its keyed link (``hash`` over
+    the entry and ``previous_hash``, made with the key ``key_id``), so ``careline audit
+    verify`` finds an altered, inserted or deleted entry. A database trigger refuses every
+    UPDATE but that one seal, and every DELETE (see ``platform/audit/``).
     """
 
-    sequence = models.BigIntegerField(unique=True)
+    sequence = models.BigIntegerField(unique=True, null=True, blank=True)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
@@ -141,41 +142,30 @@ class AuditEvent(models.Model):
     )
     is_break_glass = models.BooleanField(default=False)
     details = models.JSONField(default=dict, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    # The seal, set once by the sealer.
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=32, blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ("-sequence",)
+        ordering = ("-id",)
         indexes = (
             models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
             models.Index(fields=["patient_id", "occurred_at"], name="audit_patient_time"),
+            # The sealer's queue: small, whatever the size of the trail.
+            models.Index(
+                fields=["id"], condition=models.Q(sequence__isnull=True), name="audit_unsealed"
+            ),
         )
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.actor_label} {self.action} {self.resource_type}"
+        position = f"#{self.sequence}" if self.sequence is not None else "(unsealed)"
+        return f"{position} {self.actor_label} {self.action} {self.resource_type}"
 
-    def chained_fields(self) -> dict[str, Any]:
-        """The fields the hash covers, as JSON-ready values."""
-        return {
-            "sequence": self.sequence,
-            "public_id": str(self.public_id),
-            "occurred_at": self.occurred_at.isoformat(),
-            "actor": self.actor_id,
-            "actor_label": self.actor_label,
-            "actor_role": self.actor_role,
-            "action": self.action,
-            "resource_type": self.resource_type,
-            "resource_id": self.resource_id,
-            "patient_id": str(self.patient_id) if self.patient_id else None,
-            "purpose": self.purpose,
-            "channel": self.channel,
-            "remote_addr": self.remote_addr,
-            "user_agent": self.user_agent,
-            "outcome": self.outcome,
-            "is_break_glass": self.is_break_glass,
-            "details": self.details,
-            "previous_hash": self.previous_hash,
-        }
+    @property
+    def is_sealed(self) -> bool:
+        return self.sequence is not None
 
 
 class BreakGlassAccess(models.Model):

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -25,8 +24,11 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from careline.platform import audit, audit_export
+from careline.platform import audit
 from careline.platform.actors import actor_from_request
+from careline.platform.audit import export as audit_export
+from careline.platform.audit import selectors as audit_selectors
+from careline.platform.audit.services import record_log_view
 from careline.platform.errors import CarelineError, PermissionDenied
 from careline.platform.forms import AuditFilterForm, BreakGlassReviewForm
 from careline.platform.http import clinic_time_zone, render_error, staff_view
@@ -39,12 +41,11 @@ from careline.platform.models import (
     User,
 )
 from careline.platform.permissions import Perm, Role
+from careline.platform.selectors import get_break_glass_queue
 from careline.platform.services import review_break_glass
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HttpResponseBase)
-PENDING_LIMIT = 200
-REVIEWED_LIMIT = 50
 _ROLE_LABELS = dict(Role.choices)
 _EXPORT_CONTENT_TYPES = {
     audit_export.ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -113,16 +114,16 @@ class AuditRow:
 
 @staff_view
 @require_GET
-@audited_permission(Perm.VIEW_AUDIT_LOG, resource_type=audit_export.AUDIT_RESOURCE_TYPE)
+@audited_permission(Perm.VIEW_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _render_audit_log(request, form, page=None, status=400)
     audit_filter = form.to_filter()
-    page = audit_export.page_of_events(
+    page = audit_selectors.page_of_events(
         audit_filter, before=form.cleaned_data["before"], after=form.cleaned_data["after"]
     )
-    audit_export.record_log_view(
+    record_log_view(
         actor=actor_from_request(request), audit_filter=audit_filter, row_count=len(page.events)
     )
     return _render_audit_log(request, form, page=page)
@@ -132,7 +133,7 @@ def _render_audit_log(
     request: HttpRequest,
     form: AuditFilterForm,
     *,
-    page: audit_export.AuditPage | None,
+    page: audit_selectors.AuditPage | None,
     status: int = 200,
 ) -> HttpResponse:
     filter_query = _query_without(request, AuditFilterForm.PAGING_FIELDS)
@@ -175,14 +176,14 @@ def _user_may(request: HttpRequest, permission: str) -> bool:
 
 @export_view
 @require_GET
-@audited_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_export.AUDIT_RESOURCE_TYPE)
+@audited_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_export_csv(request: HttpRequest) -> HttpResponseBase:
     return _stream_export(request, audit_export.ExportFormat.CSV)
 
 
 @export_view
 @require_GET
-@audited_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_export.AUDIT_RESOURCE_TYPE)
+@audited_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_export_fhir(request: HttpRequest) -> HttpResponseBase:
     return _stream_export(request, audit_export.ExportFormat.FHIR)
 
@@ -239,12 +240,8 @@ def _render_break_glass_review(
     failed: tuple[uuid.UUID, BreakGlassReviewForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    pending_queryset = _pending_break_glass()
-    pending = list(pending_queryset[:PENDING_LIMIT])
-    pending_total = len(pending)
-    if pending_total == PENDING_LIMIT:
-        pending_total = pending_queryset.count()
-    reviewed = list(_reviewed_break_glass()[:REVIEWED_LIMIT])
+    queue = get_break_glass_queue()
+    pending, reviewed = queue.pending, queue.reviewed
     audit.record_event(
         actor=actor_from_request(request).for_purpose(Purpose.COMPLIANCE),
         action=AuditAction.READ,
@@ -254,7 +251,7 @@ def _render_break_glass_review(
     rows = [BreakGlassRow(access=access, form=_review_form(access, failed)) for access in pending]
     context = {
         "pending_rows": rows,
-        "pending_total": pending_total,
+        "pending_total": queue.pending_total,
         "reviewed": reviewed,
     }
     return render(request, "platform/break_glass_review.html", context, status=status)
@@ -270,20 +267,3 @@ def _review_form(
 
 def _form_id(access_id: uuid.UUID) -> str:
     return f"id_%s_{access_id}"
-
-
-def _pending_break_glass() -> QuerySet[BreakGlassAccess]:
-    """Unreviewed accesses, oldest first: the review queue."""
-    return (
-        BreakGlassAccess.objects.filter(reviewed_at__isnull=True)
-        .select_related("user")
-        .order_by("created_at", "pk")
-    )
-
-
-def _reviewed_break_glass() -> QuerySet[BreakGlassAccess]:
-    return (
-        BreakGlassAccess.objects.filter(reviewed_at__isnull=False)
-        .select_related("user", "reviewed_by")
-        .order_by("-reviewed_at", "-pk")
-    )

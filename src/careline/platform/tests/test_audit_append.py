@@ -9,6 +9,7 @@ from django.db import transaction
 
 from careline.platform import audit
 from careline.platform.actors import Actor
+from careline.platform.audit.chain import GENESIS_HASH, verify_chain
 from careline.platform.models import AuditAction, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +41,13 @@ def test_bulk_append_continues_the_chain_of_single_appends() -> None:
     assert [event.sequence for event in appended] == [2, 3, 4]
     assert (first.sequence, last.sequence) == (1, 5)
     assert [event.previous_hash for event in stored] == [
-        audit.GENESIS_HASH,
+        GENESIS_HASH,
         *[event.hash for event in stored[:-1]],
     ]
     assert [event.hash for event in stored] == [first.hash, *[e.hash for e in appended], last.hash]
     assert [event.details for event in stored[1:4]] == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert [event.patient_id for event in stored[1:4]] == PATIENTS
-    assert audit.verify_chain() is None
+    assert verify_chain() == (5, None)
 
 
 def test_bulk_append_inside_a_transaction_rolls_back_with_it() -> None:
@@ -63,7 +64,7 @@ def test_bulk_append_inside_a_transaction_rolls_back_with_it() -> None:
         2,
         3,
     ]
-    assert audit.verify_chain() is None
+    assert verify_chain() == (3, None)
 
 
 def test_empty_bulk_append_writes_nothing() -> None:

@@ -12,13 +12,9 @@ from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
 
 from careline.platform import audit
 from careline.platform.actors import Actor
-from careline.platform.audit_export import (
-    AuditFilter,
-    csv_lines,
-    csv_row,
-    fhir_audit_event,
-    ndjson_lines,
-)
+from careline.platform.audit.export import csv_lines, csv_row
+from careline.platform.audit.fhir import fhir_audit_event, ndjson_lines
+from careline.platform.audit.selectors import AuditFilter
 from careline.platform.models import (
     AuditAction,
     AuditChannel,

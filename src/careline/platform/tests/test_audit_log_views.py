@@ -22,7 +22,7 @@ from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
 
 from careline.platform import audit
 from careline.platform.actors import Actor
-from careline.platform.audit_export import CSV_HEADER
+from careline.platform.audit.export import CSV_HEADER
 from careline.platform.models import (
     AuditAction,
     AuditChannel,

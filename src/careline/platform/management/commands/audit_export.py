@@ -16,8 +16,9 @@ from typing import Any, Protocol, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
-from careline.platform import audit_export
 from careline.platform.actors import Actor
+from careline.platform.audit import export as audit_export
+from careline.platform.audit.selectors import AuditFilter
 from careline.platform.models import AuditAction, AuditChannel, AuditOutcome
 
 _FORMATS = [code for code, _label in audit_export.ExportFormat.CHOICES]
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--break-glass-only", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        audit_filter = audit_export.AuditFilter(
+        audit_filter = AuditFilter(
             actor=options["user"],
             action=options["action"],
             patient_id=options["patient"],
