@@ -49,16 +49,31 @@ def record_if_due(*, position: int, link: str, key_id: str) -> Checkpoint | None
 
 def record_now_if_behind() -> Checkpoint | None:
     """A checkpoint of the last sealed entry unless this process already wrote it."""
+    last = _last_seal()
+    if last is None or last[0] <= _written.position:
+        return None
+    return record_checkpoint(position=last[0], link=last[1], key_id=last[2])
+
+
+def record_last_seal() -> Checkpoint | None:
+    """A checkpoint of the last sealed entry now (None while nothing is sealed)."""
+    last = _last_seal()
+    return (
+        None if last is None else record_checkpoint(position=last[0], link=last[1], key_id=last[2])
+    )
+
+
+def _last_seal() -> tuple[int, str, str] | None:
     last = (
         AuditEvent.objects.filter(sequence__isnull=False)
         .order_by("-sequence")
         .values_list("sequence", "hash", "key_id")
         .first()
     )
-    if last is None or (last[0] or 0) <= _written.position:
+    if last is None:
         return None
     position, link, key_id = last
-    return record_checkpoint(position=position or 0, link=link, key_id=key_id)
+    return position or 0, link, key_id
 
 
 def record_checkpoint(*, position: int, link: str, key_id: str) -> Checkpoint:

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import importlib
 import io
 import json
 import stat
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import Error, connection, transaction
+from django.test import override_settings
 from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
 
 from careline.platform import audit
 from careline.platform.actors import Actor
+from careline.platform.audit import chain
+from careline.platform.audit.chain import linked_fields
+from careline.platform.audit.checkpoints import record_last_seal
 from careline.platform.models import AuditAction, AuditChannel, AuditEvent, Purpose
 
 pytestmark = pytest.mark.django_db
@@ -38,38 +46,73 @@ def write_events(count: int) -> list[AuditEvent]:
     ]
 
 
-def verify() -> tuple[int, str, str]:
+def verify(*arguments: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     try:
-        call_command("audit_verify", stdout=out, stderr=err)
+        call_command("audit_verify", *arguments, stdout=out, stderr=err)
     except SystemExit as exit_:
         return int(exit_.code or 0), out.getvalue(), err.getvalue()
     return 0, out.getvalue(), err.getvalue()
 
 
-def tamper(sql: str, params: list[str | int]) -> None:
+def broken(position: int, kind: str, detail: str) -> str:
+    return f"Audit trail broken at entry #{position}: {kind} ({detail})\n"
+
+
+_SQLITE_TRIGGER = importlib.import_module(
+    "careline.platform.migrations.0003_audit_sealed_by_sealer"
+).SQLITE_TRIGGER
+
+
+def tamper(sql: str, params: list[Any]) -> None:
     """Run ``sql`` against the audit table as its owner would (append-only trigger off)."""
+    is_delete = sql.lstrip().upper().startswith("DELETE")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with pytest.raises(Error), transaction.atomic():
+            with pytest.raises(Error, match="append-only"), transaction.atomic():
                 cursor.execute(sql, params)  # the append-only trigger refuses
             cursor.execute("ALTER TABLE platform_auditevent DISABLE TRIGGER USER")
             try:
                 cursor.execute(sql, params)
             finally:
                 cursor.execute("ALTER TABLE platform_auditevent ENABLE TRIGGER USER")
-        else:
+        elif is_delete:  # SQLite keeps DELETE possible (its test flush needs it)
             cursor.execute(sql, params)
+        else:
+            with pytest.raises(Error, match="append-only"), transaction.atomic():
+                cursor.execute(sql, params)
+            cursor.execute("DROP TRIGGER platform_auditevent_seal_only")
+            try:
+                cursor.execute(sql, params)
+            finally:
+                cursor.execute(_SQLITE_TRIGGER)
 
 
 def test_intact_trail_exits_0() -> None:
     write_events(20)
 
-    assert verify() == (0, "Audit trail intact: 20 entries\n", "")
+    assert verify() == (0, "Audit trail: 20 entries verified\nUnsealed: 0\n", "")
 
 
 def test_empty_trail_is_intact() -> None:
-    assert verify() == (0, "Audit trail intact: 0 entries\n", "")
+    assert verify() == (0, "Audit trail: 0 entries verified\nUnsealed: 0\n", "")
+
+
+def test_json_report() -> None:
+    write_events(3)
+
+    code, out, err = verify("--json")
+
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {
+        "ok": True,
+        "entries_verified": 3,
+        "checkpoints": 0,
+        "unsealed": 0,
+        "oldest_unsealed_seconds": None,
+        "unsealed_bound_seconds": 60.0,
+        "problem": None,
+    }
 
 
 def test_altered_entry_exits_1_naming_it() -> None:
@@ -80,8 +123,8 @@ def test_altered_entry_exits_1_naming_it() -> None:
     assert AuditEvent.objects.get(sequence=17).actor_label == "mallory"
     assert verify() == (
         1,
-        "",
-        "Audit trail broken at entry #17: entry was altered (hash mismatch)\n",
+        "Audit trail: 16 entries verified\nUnsealed: 0\n",
+        broken(17, "altered", "the entry does not match its link hash"),
     )
 
 
@@ -90,7 +133,35 @@ def test_altered_details_are_caught_too() -> None:
 
     tamper("UPDATE platform_auditevent SET details = %s WHERE sequence = %s", ['{"n": 99}', 3])
 
-    assert verify()[2] == "Audit trail broken at entry #3: entry was altered (hash mismatch)\n"
+    assert verify()[2] == broken(3, "altered", "the entry does not match its link hash")
+
+
+def test_inserted_entry_exits_1_naming_it() -> None:
+    """A forged entry pushed into the middle (later entries renumbered to make room)."""
+    events = write_events(6)
+    tamper("UPDATE platform_auditevent SET sequence = -sequence WHERE sequence >= %s", [4])
+    tamper("UPDATE platform_auditevent SET sequence = 1 - sequence WHERE sequence < %s", [0])
+    forged = linked_fields(events[0]) | {"actor_label": "mallory"}
+    guessed_key = chain.ChainKey("dev", b"a guess at the key")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO platform_auditevent (sequence, public_id, occurred_at, actor_label, "
+            "actor_role, action, resource_type, resource_id, purpose, channel, user_agent, "
+            "outcome, is_break_glass, details, previous_hash, hash, key_id) "
+            "VALUES (4, %s, %s, 'mallory', '', 'read', 'Patient', '', 'TREAT', 'ui', '', "
+            "'success', false, '{}', %s, %s, 'dev')",
+            [
+                uuid.uuid4().hex if connection.vendor == "sqlite" else str(uuid.uuid4()),
+                events[0].occurred_at,
+                events[2].hash,
+                chain.link_hash(forged, previous_hash=events[2].hash, key=guessed_key),
+            ],
+        )
+
+    assert AuditEvent.objects.count() == 7
+    assert verify()[2] == broken(
+        4, "inserted", "this entry is not in the chain: the next entry links to the one before it"
+    )
 
 
 def test_deleted_entry_exits_1_naming_it() -> None:
@@ -99,24 +170,131 @@ def test_deleted_entry_exits_1_naming_it() -> None:
     tamper("DELETE FROM platform_auditevent WHERE sequence = %s", [5])
 
     assert AuditEvent.objects.count() == 19
-    assert verify() == (1, "", "Audit trail broken at entry #5: entry is missing\n")
-
-
-def test_rehashed_entry_breaks_the_link_to_the_next(db: None) -> None:
-    """A tamperer who also recomputes the altered entry's hash is caught at the next one."""
-    events = write_events(5)
-    forged = events[2]
-    forged.actor_label = "mallory"
-    forged.hash = audit._digest(forged.chained_fields())
-
-    tamper(
-        "UPDATE platform_auditevent SET actor_label = %s, hash = %s WHERE sequence = %s",
-        [forged.actor_label, forged.hash, forged.sequence],
+    assert verify() == (
+        1,
+        "Audit trail: 4 entries verified\nUnsealed: 0\n",
+        broken(5, "deleted", "entry #5 is missing"),
     )
 
-    assert verify()[2] == (
-        "Audit trail broken at entry #4: previous_hash does not match the entry before\n"
+
+def test_deleted_entry_with_the_rest_renumbered_is_caught_by_the_link() -> None:
+    write_events(6)
+
+    tamper("DELETE FROM platform_auditevent WHERE sequence = %s", [3])
+    tamper("UPDATE platform_auditevent SET sequence = -sequence WHERE sequence > %s", [3])
+    tamper("UPDATE platform_auditevent SET sequence = -sequence - 1 WHERE sequence < %s", [0])
+
+    assert list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+    assert verify()[2] == broken(
+        3,
+        "deleted",
+        "an entry sealed just before this one is missing (its link points elsewhere)",
     )
+
+
+def test_entries_deleted_from_the_end_are_caught_by_a_checkpoint(tmp_path: Path) -> None:
+    checkpoint_file = tmp_path / "checkpoints.jsonl"
+    write_events(10)
+    with override_settings(CARELINE_AUDIT_CHECKPOINT_FILE=str(checkpoint_file)):
+        record_last_seal()
+    assert verify("--checkpoints", str(checkpoint_file))[0] == 0
+
+    tamper("DELETE FROM platform_auditevent WHERE sequence > %s", [7])
+
+    assert verify() == (0, "Audit trail: 7 entries verified\nUnsealed: 0\n", "")  # no anchor
+    code, out, err = verify("--checkpoints", str(checkpoint_file))
+    assert (code, out) == (
+        1,
+        "Audit trail: 7 entries verified against 1 checkpoints\nUnsealed: 0\n",
+    )
+    assert err.startswith("Audit trail broken at entry #8: truncated (the chain ends at #7 but a ")
+    assert err.endswith(" saw #10)\n")
+
+
+def test_a_chain_rehashed_without_the_key_is_caught() -> None:
+    """Someone with database access only rebuilds every link with a key of her own."""
+    events = write_events(4)
+    own_key = chain.ChainKey("dev", b"not the real key")
+    previous = chain.GENESIS_HASH
+    for event in events:
+        event.actor_label = "mallory"
+        event.hash = chain.link_hash(linked_fields(event), previous_hash=previous, key=own_key)
+        tamper(
+            "UPDATE platform_auditevent SET actor_label = %s, previous_hash = %s, hash = %s "
+            "WHERE sequence = %s",
+            [event.actor_label, previous, event.hash, event.sequence],
+        )
+        previous = event.hash
+
+    assert verify()[2] == broken(1, "altered", "the entry does not match its link hash")
+
+
+def test_a_rebuilt_chain_differs_from_its_checkpoint(tmp_path: Path) -> None:
+    """Even with the key, a rebuilt chain no longer matches what the checkpoint saw."""
+    checkpoint_file = tmp_path / "checkpoints.jsonl"
+    events = write_events(3)
+    with override_settings(CARELINE_AUDIT_CHECKPOINT_FILE=str(checkpoint_file)):
+        record_last_seal()
+    key = chain.chain_keys()[0]
+    previous = chain.GENESIS_HASH
+    for event in events:
+        event.actor_label = "mallory"
+        event.hash = chain.link_hash(linked_fields(event), previous_hash=previous, key=key)
+        tamper(
+            "UPDATE platform_auditevent SET actor_label = %s, previous_hash = %s, hash = %s "
+            "WHERE sequence = %s",
+            [event.actor_label, previous, event.hash, event.sequence],
+        )
+        previous = event.hash
+
+    assert verify()[0] == 0  # the key holder could rebuild it; only the anchor tells
+    code, _out, err = verify("--checkpoints", str(checkpoint_file))
+    assert code == 1
+    assert err.startswith("Audit trail broken at entry #3: altered (the link differs from the ")
+
+
+def test_an_entry_sealed_with_a_key_no_longer_held_is_an_unknown_key(settings: Any) -> None:
+    write_events(2)
+
+    settings.AUDIT_CHAIN_KEYS = ["2027:a newer key that replaced the development key"]
+
+    assert verify()[2] == broken(
+        1, "unknown key", "sealed with key 'dev', which AUDIT_CHAIN_KEYS does not hold"
+    )
+
+
+def test_key_rotation_mid_chain_still_verifies(settings: Any) -> None:
+    write_events(3)
+    settings.AUDIT_CHAIN_KEYS = ["2027:the new key", *settings.AUDIT_CHAIN_KEYS]
+    write_events(2)
+
+    key_ids = list(AuditEvent.objects.order_by("sequence").values_list("key_id", flat=True))
+    assert key_ids == ["dev", "dev", "dev", "2027", "2027"]
+    assert verify() == (0, "Audit trail: 5 entries verified\nUnsealed: 0\n", "")
+
+
+def test_an_unsealed_entry_older_than_the_bound_fails_verify(deferred_sealing: None) -> None:
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        write_events(2)
+        clock.shift(59)
+        assert verify() == (
+            0,
+            "Audit trail: 0 entries verified\nUnsealed: 2, the oldest for 59.0 s\n",
+            "",
+        )
+        clock.shift(2)
+        code, out, err = verify()
+        report = json.loads(verify("--json")[1])
+
+    assert (code, out) == (1, "Audit trail: 0 entries verified\n")
+    assert err.startswith("Unsealed: 2, the oldest for 61 s (more than 60 s): is the sealer ")
+    assert (report["ok"], report["unsealed"], report["oldest_unsealed_seconds"]) == (False, 2, 61.0)
 
 
 def test_postgres_trigger_refuses_update_and_delete(postgres_only: None) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from careline.platform.audit.checkpoints import record_now_if_behind
+from careline.platform.audit.checkpoints import record_last_seal
 from careline.platform.audit.services import SEAL_BATCH_SIZE, run_sealer, seal_pending
 
 
@@ -41,6 +41,6 @@ class Command(BaseCommand):
             sealed += batch
             if batch < SEAL_BATCH_SIZE:
                 break
-        checkpoint = record_now_if_behind()
+        checkpoint = record_last_seal()
         reached = f"; the chain reaches #{checkpoint.position}" if checkpoint else ""
         self.stdout.write(f"Sealed {sealed} audit entries{reached}")
