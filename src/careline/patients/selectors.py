@@ -35,6 +35,7 @@ from careline.patients.models import (
 from careline.patients.normalize import parse_date, phone_to_e164, search_text
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
+from careline.platform.audit.selectors import SEARCH_LISTED_PATIENTS
 from careline.platform.errors import PermissionDenied, ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Perm
@@ -106,7 +107,12 @@ def search_patients(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> li
         actor=actor,
         action=AuditAction.SEARCH,
         resource_type="Patient",
-        details={"criteria": _criteria_names(query), "results": len(rows)},
+        details={
+            "criteria": _criteria_names(query),
+            "results": len(rows),
+            # Which patients it listed (ids only): their access history shows the search.
+            SEARCH_LISTED_PATIENTS: [str(row[0]) for row in rows],
+        },
     )
     return [
         PatientHit(

@@ -6,8 +6,10 @@ with ``actor_from_request`` or for a command/task with ``Actor.system``.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from careline.platform.models import AuditChannel, Purpose, User
@@ -50,6 +52,26 @@ def actor_from_request(request: HttpRequest, *, channel: str = AuditChannel.UI) 
     return Actor(
         user=user,
         channel=channel,
-        remote_addr=request.META.get("REMOTE_ADDR") or None,
+        remote_addr=client_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
     )
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's IP address: ``REMOTE_ADDR``, unless that is a trusted proxy
+    (``CARELINE_TRUSTED_PROXIES``); then the nearest address in ``X-Forwarded-For`` that is
+    not one. A client can write anything into the header, so only the hops our own proxies
+    appended are believed, read from the right."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = settings.CARELINE_TRUSTED_PROXIES
+    if remote is None or remote not in trusted:
+        return remote
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
+    for hop in reversed([hop.strip() for hop in forwarded if hop.strip()]):
+        if hop in trusted:
+            continue
+        try:
+            return str(ipaddress.ip_address(hop))
+        except ValueError:
+            return remote  # a malformed hop: keep the address we know
+    return remote

@@ -11,14 +11,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
 from careline.platform import audit, clock
-from careline.platform.actors import Actor
+from careline.platform.actors import Actor, client_address
 from careline.platform.middleware import LAST_SEEN_KEY
 from careline.platform.models import AuditAction, AuditChannel, AuditOutcome, Purpose, User
 
 SESSION_RESOURCE = "Session"
 _LABEL_LENGTH = 150
+_UNKNOWN_NAME_SALT = "careline.platform.signals.failed_login_label"
 
 
 def _session_actor(request: HttpRequest | None, user: Any, *, label: str = "") -> Actor:
@@ -32,7 +34,7 @@ def _session_actor(request: HttpRequest | None, user: Any, *, label: str = "") -
         user=user if isinstance(user, User) else None,
         channel=AuditChannel.UI,
         purpose=Purpose.OPERATIONS,
-        remote_addr=meta.get("REMOTE_ADDR") or None,
+        remote_addr=client_address(request) if request is not None else None,
         user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:200],
         label=label,
     )
@@ -49,15 +51,30 @@ def record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
 def record_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    """A wrong user name or password. Only the name tried is kept (as the actor label)."""
+    """A wrong user name or password, recorded under the account's name if one was named."""
     username = str(credentials.get("username") or credentials.get("login") or "")
     audit.record_event(
-        actor=_session_actor(request, None, label=username[:_LABEL_LENGTH] or "anonymous"),
+        actor=_session_actor(request, None, label=failed_login_label(username)),
         action=AuditAction.LOGIN_FAILED,
         resource_type=SESSION_RESOURCE,
         outcome=AuditOutcome.DENIED,
         details={"step": "password"},
     )
+
+
+def failed_login_label(typed: str) -> str:
+    """The name of the account a failed sign-in named, else a keyed hash of what was typed.
+
+    What is typed into the user-name field is sometimes a password: it never goes into the
+    immutable trail. The hash (keyed with SECRET_KEY) still groups repeated attempts.
+    """
+    if not typed.strip():
+        return "anonymous"
+    account = User.objects.filter(username__iexact=typed.strip()).values_list("username").first()
+    if account is not None:
+        return account[0][:_LABEL_LENGTH]
+    digest = salted_hmac(_UNKNOWN_NAME_SALT, typed.strip().casefold()).hexdigest()[:16]
+    return f"unknown user {digest}"
 
 
 def record_mfa_failed(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:

@@ -112,7 +112,11 @@ def test_search_takes_the_text_in_the_body_and_audits_no_value(
     ]
     event = last_event()
     assert (event.action, event.resource_type, event.patient_id) == ("search", "Patient", None)
-    assert event.details == {"criteria": ["name"], "results": 1}
+    assert event.details == {
+        "criteria": ["name"],
+        "results": 1,
+        "patients": [str(patient.public_id)],
+    }
     assert "zebrowski" not in json.dumps(event.details).lower()
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 
 from careline.patients.models import PatientIdentifier
 from careline.patients.selectors import SearchQuery, parse_search_query, search_patients
+from careline.platform.audit.selectors import list_search_appearances
 from careline.platform.errors import PermissionDenied, ValidationFailed
 from careline.platform.models import AuditEvent
 from careline.platform.permissions import Role
@@ -69,14 +71,45 @@ def test_finds_by_name_fragment_birth_date_phone_and_mrn(agent):
 
 @pytest.mark.django_db
 def test_search_is_audited_without_the_typed_text(agent):
-    PatientFactory.create(given_names="Robert", family_name="Jones", search_name="robert jones")
+    robert = PatientFactory.create(
+        given_names="Robert", family_name="Jones", search_name="robert jones"
+    )
 
     search_patients(actor=agent, text="robert 03/14/1951")
 
     event = AuditEvent.objects.get()
     assert (event.action, event.resource_type, event.patient_id) == ("search", "Patient", None)
-    assert event.details == {"criteria": ["name", "birth_date"], "results": 1}
+    assert event.details == {
+        "criteria": ["name", "birth_date"],
+        "results": 1,
+        "patients": [str(robert.public_id)],
+    }
     assert "robert" not in str(event.details).lower()
+
+
+@pytest.mark.django_db
+def test_a_listed_patient_sees_the_search_in_her_access_history(agent):
+    robert = PatientFactory.create(
+        given_names="Robert", family_name="Jones", search_name="robert jones"
+    )
+    roberta = PatientFactory.create(
+        given_names="Roberta", family_name="Smith", search_name="roberta smith"
+    )
+
+    search_patients(actor=agent, text="robert")
+    search_patients(actor=agent, text="roberta")
+    search_patients(actor=agent, text="zzz")
+
+    searches = AuditEvent.objects.filter(action="search").order_by("sequence")
+    first, second, _none = searches
+    assert [event.pk for event in list_search_appearances(patient_id=robert.public_id)] == [
+        first.pk
+    ]
+    assert [event.pk for event in list_search_appearances(patient_id=roberta.public_id)] == [
+        second.pk,
+        first.pk,
+    ]
+    assert list_search_appearances(patient_id=uuid.uuid4()) == []
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from careline.patients.tests.ui_support import HTMX, audit_rows, signed_in
+from careline.platform.audit.chain import linked_fields
 from careline.platform.models import AuditEvent
 from careline.platform.permissions import Role
 from careline.testing.factories import ContactPointFactory, PatientFactory
@@ -174,8 +175,12 @@ def test_search_is_audited_without_the_text(client, make_user, jones):
 
     event = AuditEvent.objects.get(action="search")
     assert (event.actor_id, event.resource_type, event.patient_id) == (user.pk, "Patient", None)
-    assert event.details == {"criteria": ["name", "birth_date"], "results": 1}
-    serialized = json.dumps(event.chained_fields())
+    assert event.details == {
+        "criteria": ["name", "birth_date"],
+        "results": 1,
+        "patients": [str(jones.public_id)],
+    }
+    serialized = json.dumps(linked_fields(event))
     for fragment in ("jones", "3/14/51", "1951"):
         assert fragment not in serialized.lower()
 

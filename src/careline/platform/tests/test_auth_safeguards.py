@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -251,11 +252,40 @@ def test_a_wrong_password_is_audited_without_the_password(
     assert "password" not in recorded.replace('"step": "password"', "")
 
 
-def test_an_unknown_user_name_is_audited_too(client: Client) -> None:
-    sign_in_with_password(client, "mallory")
+def test_an_unknown_user_name_is_audited_as_a_keyed_hash_only(client: Client) -> None:
+    """A password typed into the user-name field must not land in the immutable trail."""
+    sign_in_with_password(client, "Hunter2-Secret!")
+    sign_in_with_password(client, "hunter2-secret!")
 
-    failure = AuditEvent.objects.get()
-    assert (failure.action, failure.actor_label) == (AuditAction.LOGIN_FAILED, "mallory")
+    first, second = AuditEvent.objects.order_by("sequence")
+    assert first.action == AuditAction.LOGIN_FAILED
+    assert re.fullmatch(r"unknown user [0-9a-f]{16}", first.actor_label)
+    assert second.actor_label == first.actor_label  # repeated attempts still group
+    assert "hunter2" not in json.dumps(linked_fields(first)).lower()
+
+
+def test_a_failed_sign_in_names_the_account_as_stored(
+    client: Client, make_user: Callable[..., User]
+) -> None:
+    make_user(Role.NURSE, username="nina")
+
+    sign_in_with_password(client, "NINA")
+
+    assert AuditEvent.objects.get().actor_label == "nina"
+
+
+def test_the_client_address_comes_from_a_trusted_proxy_only(client: Client, settings: Any) -> None:
+    settings.CARELINE_TRUSTED_PROXIES = ["10.0.0.2"]
+    forwarded = {"HTTP_X_FORWARDED_FOR": "203.0.113.9, 198.51.100.7"}
+
+    attempt = {"login": "mallory", "password": PASSWORD}
+
+    client.post(LOGIN, attempt, REMOTE_ADDR="10.0.0.2", **forwarded)
+    client.post(LOGIN, attempt, REMOTE_ADDR="192.0.2.44", **forwarded)
+    client.post(LOGIN, attempt, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="not-an-address")
+
+    addresses = AuditEvent.objects.order_by("sequence").values_list("remote_addr", flat=True)
+    assert list(addresses) == ["198.51.100.7", "192.0.2.44", "10.0.0.2"]
 
 
 def test_sign_out_is_audited(client: Client, sign_in: Callable[..., User]) -> None:
