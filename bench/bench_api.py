@@ -5,20 +5,31 @@ budget (≥ 800 requests/s on 2 cores, p99 ≤ 50 ms).
         python bench/bench_api.py --requests 20000 --clients 4
 
 It creates what it needs in that database (a bench user, a bearer token, a few patients),
-starts ``gunicorn careline.config.wsgi -w 2`` on 127.0.0.1, drives it from a pool of
-keep-alive ``http.client`` connections, then stops it and revokes the token. Every read is
-a real, audited read: each request appends one row to the hash-chained audit trail.
+starts ``gunicorn careline.config.wsgi -w 2`` on 127.0.0.1 and the audit sealer
+(``careline audit seal --follow``) beside it, drives gunicorn from a pool of keep-alive
+``http.client`` connections, then stops it and revokes the token. Every read is a real,
+audited read: each request appends one unsealed entry in its own transaction, and the sealer
+links it into the keyed chain behind the request.
+
+A response with another status than the scenario expects is a failure: it is counted and
+left out of requests/s. After the audited run it reports the sealer's lag (the age of the
+oldest unsealed entry when the load stopped, and how long the sealer took to catch up) and
+runs ``careline audit verify`` against the sealer's checkpoints, which must pass.
 
 Then, in this process, it splits one request into its parts (token check, patient access,
-audit append, the whole view) so the report can say what limits throughput.
+audit append, the whole view) and, with ``--profile N``, profiles N whole requests with
+cProfile (CPU per request and the functions that take it).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import http.client
+import io
 import os
+import pstats
 import signal
 import socket
 import statistics
@@ -37,6 +48,7 @@ os.environ.setdefault("DEBUG", "false")  # production-like: no query log, no deb
 setup_django()
 
 from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
@@ -44,6 +56,8 @@ from careline.patients.access import access_patient  # noqa: E402
 from careline.patients.models import Patient  # noqa: E402
 from careline.platform import audit, clock  # noqa: E402
 from careline.platform.actors import Actor  # noqa: E402
+from careline.platform.audit.selectors import count_unsealed  # noqa: E402
+from careline.platform.audit.services import wait_until_sealed  # noqa: E402
 from careline.platform.models import ApiToken, AuditAction, AuditChannel, User  # noqa: E402
 from careline.platform.permissions import Role  # noqa: E402
 from careline.platform.services import authenticate_token, issue_api_token  # noqa: E402
@@ -53,6 +67,7 @@ BUDGET_P99_MS = 50.0
 BENCH_SOURCE = "urn:careline:bench-api"
 BENCH_USER = "bench-api"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+SEALER_LAG_BUDGET_SECONDS = 2.0
 
 
 def ensure_fixtures(patient_count: int) -> tuple[User, str, list[str]]:
@@ -89,16 +104,35 @@ def free_port() -> int:
         return port
 
 
-def start_gunicorn(port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    """``threads`` > 1 is gunicorn's gthread worker, which keeps connections alive (the sync
-    worker closes every one). Its log (Django warns on every 4xx, and the baselines are all
-    4xx) goes to ``log``."""
-    environment = {
+def child_environment(checkpoints: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
         ),
+        "CARELINE_AUDIT_CHECKPOINT_FILE": str(checkpoints),
+        "CARELINE_AUDIT_CHECKPOINT_SECONDS": "1",
     }
+
+
+def start_sealer(checkpoints: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``careline audit seal --follow``, as a worker would run it beside the web servers."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "careline.config.cli", "audit", "seal", "--follow"],
+        cwd=ROOT,
+        env=child_environment(checkpoints),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+
+
+def start_gunicorn(
+    port: int, workers: int, threads: int, log: Path, checkpoints: Path
+) -> subprocess.Popen[bytes]:
+    """``threads`` > 1 is gunicorn's gthread worker, which keeps connections alive (the sync
+    worker closes every one). Its log (Django warns on every 4xx, and the baselines are all
+    4xx) goes to ``log``."""
+    environment = child_environment(checkpoints)
     process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
         [
             str(GUNICORN),
@@ -172,7 +206,7 @@ def drive(
     port: int, token: str, paths: list[str], total: int, clients: int, expected: int = 200
 ) -> dict[str, float]:
     """``total`` requests spread over ``clients`` threads, each with its own connection."""
-    latencies: list[float] = []
+    latencies: list[float] = []  # successful requests only
     errors = 0
     lock = threading.Lock()
     per_client = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
@@ -183,9 +217,15 @@ def drive(
         own: list[float] = []
         failed = 0
         for number in range(per_client[index]):
-            status, elapsed = client.get(paths[(index + number * clients) % len(paths)])
-            own.append(elapsed)
-            failed += status != expected
+            try:
+                status, elapsed = client.get(paths[(index + number * clients) % len(paths)])
+            except (http.client.HTTPException, OSError):
+                failed += 1
+                continue
+            if status == expected:
+                own.append(elapsed)
+            else:
+                failed += 1
         with lock:
             latencies.extend(own)
             errors += failed
@@ -195,13 +235,14 @@ def drive(
         list(pool.map(run, range(clients)))
     wall = time.perf_counter() - started
     client_cpu = time.process_time() - cpu_started
+    samples = latencies or [float("nan")]
     return {
         "requests": float(len(latencies)),
         "errors": float(errors),
         "rps": len(latencies) / wall,
-        "p50": percentile(latencies, 0.50),
-        "p99": percentile(latencies, 0.99),
-        "mean": statistics.fmean(latencies),
+        "p50": percentile(samples, 0.50),
+        "p99": percentile(samples, 0.99),
+        "mean": statistics.fmean(samples),
         "wall": wall,
         "client_cores": client_cpu / wall,  # the load generator shares the 2 cores
     }
@@ -231,6 +272,51 @@ def breakdown(user: User, token: str, patient_id: str, repeat: int) -> dict[str,
     return {name: statistics.median(time_calls(call, repeat)) for name, call in parts.items()}
 
 
+def profile_requests(token: str, patient_id: str, count: int, top: int = 25) -> None:
+    """CPU per whole request (Django test client, in this process) and where it goes."""
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    path = f"/api/patients/{patient_id}"
+    for _ in range(50):
+        client.get(path)
+    profiler = cProfile.Profile()
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
+    profiler.enable()
+    for _ in range(count):
+        client.get(path)
+    profiler.disable()
+    cpu = (time.process_time() - cpu_started) / count * 1000
+    wall = (time.perf_counter() - wall_started) / count * 1000
+    print(
+        f"  cProfile of {count} in-process requests: {cpu:.3f} ms CPU and {wall:.3f} ms wall "
+        "per request (with the profiler's own overhead)"
+    )
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    print("\n".join("    " + line for line in out.getvalue().splitlines()[4:] if line.strip()))
+
+
+def measure_sealer_lag(*, timeout: float) -> tuple[float, float, int]:
+    """(age of the oldest unsealed entry now, seconds until all are sealed, unsealed now)."""
+    unsealed = count_unsealed()
+    started = time.perf_counter()
+    caught_up = wait_until_sealed(timeout=timeout)
+    drained = time.perf_counter() - started if caught_up else float("inf")
+    return unsealed.oldest_age_seconds or 0.0, drained, unsealed.count
+
+
+def verify_chain_after_run(checkpoints: Path) -> bool:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("audit_verify", "--checkpoints", str(checkpoints), stdout=out, stderr=err)
+        passed = True
+    except SystemExit as exit_:
+        passed = not exit_.code
+    for line in (out.getvalue() + err.getvalue()).splitlines():
+        print(f"    {line}")
+    return passed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -247,14 +333,17 @@ def main() -> None:
         ),
     )
     parser.add_argument("--patients", type=int, default=20)
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile N in-process requests"
+    )
     arguments = parser.parse_args()
 
     if connection.vendor != "postgresql":
         print(f"note: DATABASE_URL is {connection.vendor}; the budget is for PostgreSQL")
     user, token, patient_ids = ensure_fixtures(arguments.patients)
     reads = [f"/api/patients/{public_id}" for public_id in patient_ids]
-    # Baselines in the same run: the bare stack (an unknown route: no database), then the
-    # stack plus one token lookup (a refused token), then the real read.
+    # Baselines in the same run, unaudited: the bare stack (an unknown route: no database),
+    # then the stack plus one token lookup (a refused token); then the real, audited read.
     scenarios = [
         ("baseline: unknown route (no DB)", token, ["/api/no-such-route"], 404),
         ("baseline: refused token (1 query)", "cl_00000000_refused", reads, 401),
@@ -262,9 +351,12 @@ def main() -> None:
     ]
     port = free_port()
     connection.close()  # the workers must not inherit this process's connection
-    load_before = os.getloadavg()[0]
-    log = Path(tempfile.gettempdir()) / "careline-bench-api-gunicorn.log"
-    server = start_gunicorn(port, arguments.workers, arguments.threads, log)
+    load_before = os.getloadavg()
+    scratch = Path(tempfile.mkdtemp(prefix="careline-bench-api-"))
+    checkpoints = scratch / "audit-checkpoints.jsonl"
+    log = scratch / "gunicorn.log"
+    sealer = start_sealer(checkpoints, scratch / "sealer.log")
+    server = start_gunicorn(port, arguments.workers, arguments.threads, log, checkpoints)
     results = {}
     try:
         for label, secret, paths, expected in scenarios:
@@ -272,34 +364,56 @@ def main() -> None:
             results[label] = drive(
                 port, secret, paths, arguments.requests, arguments.clients, expected
             )
+        lag, drained, unsealed_at_end = measure_sealer_lag(timeout=60)
     finally:
         stop(server)
+        stop(sealer)
+    load_after = os.getloadavg()
     print(
         f"gunicorn -w {arguments.workers} --threads {arguments.threads}, "
         f"{arguments.clients} keep-alive clients, "
         f"{arguments.requests} requests per row, cpus={os.cpu_count()}, DEBUG={settings.DEBUG}, "
-        f"load average before {load_before:.1f}"
+        f"load average before {load_before[0]:.1f} / after {load_after[0]:.1f} (1 min)"
     )
     if any(result["errors"] for result in results.values()):
-        print(f"  unexpected statuses: see {log}")
+        print(f"  failed requests (unexpected statuses): see {log}")
     for label, result in results.items():
         print(
             f"  {label:<36} {result['rps']:7.0f} req/s  p50 {result['p50']:6.2f} ms  "
             f"p99 {result['p99']:6.2f} ms  client {result['client_cores']:.2f} cores  "
-            f"({int(result['errors'])} unexpected statuses)"
+            f"({int(result['errors'])} failed)"
         )
     read = results["GET /api/patients/{id}"]
     floor = results["baseline: unknown route (no DB)"]
+    refused = results["baseline: refused token (1 query)"]
     rps_ok, p99_ok = read["rps"] >= BUDGET_RPS, read["p99"] <= BUDGET_P99_MS
+    no_failures = read["errors"] == 0
     print(
         f"  budget ≥ {BUDGET_RPS} req/s: {'OK' if rps_ok else 'UNDER'};"
         f"  p99 ≤ {BUDGET_P99_MS:g} ms: {'OK' if p99_ok else 'OVER'};"
-        f"  read / bare-stack throughput: {read['rps'] / floor['rps']:.2f}"
+        f"  failed reads: {int(read['errors'])}"
     )
+    print(
+        f"  audited read / unaudited unknown route: {read['rps'] / floor['rps']:.2f};"
+        f"  / unaudited refused token: {read['rps'] / refused['rps']:.2f}"
+    )
+    lag_ok = lag <= SEALER_LAG_BUDGET_SECONDS and drained <= SEALER_LAG_BUDGET_SECONDS
+    print(
+        f"  audit sealer: {unsealed_at_end} entries unsealed when the load stopped, the oldest "
+        f"{lag:.2f} s old; all sealed {drained:.2f} s later "
+        f"(lag ≤ {SEALER_LAG_BUDGET_SECONDS:g} s: {'OK' if lag_ok else 'OVER'})"
+    )
+    print("  careline audit verify --checkpoints (after the run):")
+    verified = verify_chain_after_run(checkpoints)
+    print(f"  audit verify: {'OK' if verified else 'FAILED'}")
     print("  one request, part by part (median ms, in-process, same database):")
     for name, milliseconds in breakdown(user, token, patient_ids[0], repeat=300).items():
         print(f"    {name:<36} {milliseconds:6.3f}")
+    if arguments.profile:
+        profile_requests(token, patient_ids[0], arguments.profile)
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
+    if not (verified and lag_ok and no_failures):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
