@@ -19,7 +19,18 @@ from careline.platform.actors import Actor
 from careline.platform.errors import BreakGlassRequired, NotFound, PermissionDenied
 from careline.platform.models import AuditAction, AuditOutcome, BreakGlassAccess
 from careline.platform.permissions import Perm
+from careline.platform.prepared import JoinedRowLookup
 from careline.platform.services import grant_break_glass
+
+# Every read of a patient starts here, so the query is built once (``platform.prepared``):
+# the patient with her location and practitioner. Never decrypt the SSN on a read that does
+# not show it; skip the raw directory JSON.
+_PATIENT_BY_PUBLIC_ID = JoinedRowLookup(
+    Patient,
+    by="public_id",
+    related=("primary_location", "primary_care_practitioner"),
+    deferred=("ssn", "primary_location__raw", "primary_care_practitioner__raw"),
+)
 
 
 @dataclass(frozen=True)
@@ -40,13 +51,7 @@ def access_patient(
     if not actor.has_permission(permission):
         _record_denial(actor, patient_id, resource_type, permission)
         raise PermissionDenied("Your role does not allow this.", details={"permission": permission})
-    patient = (
-        Patient.objects.select_related("primary_location", "primary_care_practitioner")
-        # Never decrypt the SSN on a read that does not show it; skip the raw directory JSON.
-        .defer("ssn", "primary_location__raw", "primary_care_practitioner__raw")
-        .filter(public_id=patient_id)
-        .first()
-    )
+    patient = _PATIENT_BY_PUBLIC_ID.get(patient_id)
     if patient is None:
         raise NotFound("No such patient.")
     is_break_glass = not is_in_scope(actor=actor, patient=patient)

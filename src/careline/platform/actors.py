@@ -62,8 +62,8 @@ def client_address(request: HttpRequest) -> str | None:
     (``CARELINE_TRUSTED_PROXIES``); then the nearest address in ``X-Forwarded-For`` that is
     not one. A client can write anything into the header, so only the hops our own proxies
     appended are believed, read from the right."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    trusted = settings.CARELINE_TRUSTED_PROXIES
+    remote = str(request.META.get("REMOTE_ADDR") or "") or None
+    trusted: list[str] = settings.CARELINE_TRUSTED_PROXIES
     if remote is None or remote not in trusted:
         return remote
     forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
 import uuid
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
@@ -23,6 +22,7 @@ from careline.platform.models import (
     User,
 )
 from careline.platform.permissions import Perm
+from careline.platform.prepared import JoinedRowLookup
 
 MIN_REASON_LENGTH = 10
 TOKEN_PREFIX = "cl_"  # noqa: S105 (a public marker, not a secret)
@@ -117,37 +117,23 @@ def issue_api_token(*, actor: Actor, user: User, name: str) -> IssuedToken:
     return IssuedToken(token=token, secret=secret)
 
 
-# Every API request checks its token, so the check is one hand-written join: building the
-# same query through the ORM costs ~0.8 ms of Python per request, answering it ~0.2 ms.
-# Revocation, expiry and deactivation are all in the WHERE clause, so they take effect on the
-# next request (nothing is cached). The user comes back whole (no deferred fields to load
-# later); ``Manager.raw`` converts its columns as the ORM would.
+# Every API request checks its token: one query, the token joined with its user, built once
+# (``platform.prepared``; the ORM spent ~1 ms of Python per request compiling or hydrating
+# it). Revocation, expiry and deactivation are checked on the row just read, so they take
+# effect on the next request (nothing is cached). The user comes back whole (no deferred
+# fields to load later).
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)  # ``last_used_at`` is written at most this often
-
-
-@functools.cache
-def _token_lookup_sql() -> str:
-    quote = connection.ops.quote_name
-    user_columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)
-    token_table, user_table = quote(ApiToken._meta.db_table), quote(User._meta.db_table)
-    return (
-        f"SELECT {user_columns}, t.id AS token_pk, "  # noqa: S608 (names from the models)
-        "(t.last_used_at IS NULL OR t.last_used_at < %s) AS token_needs_touch "
-        f"FROM {token_table} t INNER JOIN {user_table} u ON u.id = t.user_id "
-        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active "
-        "AND (t.expires_at IS NULL OR t.expires_at > %s)"
-    )
+_TOKEN_BY_HASH = JoinedRowLookup(ApiToken, by="key_hash", related=("user",))
 
 
 def authenticate_token(secret: str) -> User | None:
     """The active user a bearer token belongs to, or None (unknown, revoked, expired)."""
     now = clock.now()
-    as_column = connection.ops.adapt_datetimefield_value
-    parameters = [as_column(now - TOKEN_TOUCH_INTERVAL), hash_token(secret), as_column(now)]
-    user = next(iter(User.objects.raw(_token_lookup_sql(), parameters)), None)
-    if user is None:
+    token = _TOKEN_BY_HASH.get(hash_token(secret))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
-    token = vars(user)  # the two token columns ride on the user as annotations
-    if token["token_needs_touch"]:
-        ApiToken.objects.filter(pk=token["token_pk"]).update(last_used_at=now)
-    return user
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if token.last_used_at is None or token.last_used_at < now - TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

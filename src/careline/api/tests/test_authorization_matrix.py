@@ -183,7 +183,7 @@ def audit_since(sequence: int) -> list[AuditEvent]:
 
 def last_sequence() -> int:
     event = AuditEvent.objects.order_by("-sequence").first()
-    return event.sequence if event else 0
+    return (event.sequence or 0) if event else 0
 
 
 @pytest.fixture

@@ -142,8 +142,12 @@ def verify_chain(
         if problem is not None:
             return verified, problem
         expected, previous_hash, verified = link.position + 1, link.hash, verified + 1
-    beyond = [checkpoint for checkpoint in by_position.values() for checkpoint in checkpoint]
-    beyond = [checkpoint for checkpoint in beyond if checkpoint.position >= expected]
+    beyond = [
+        checkpoint
+        for at_position in by_position.values()
+        for checkpoint in at_position
+        if checkpoint.position >= expected
+    ]
     if beyond:
         furthest = max(beyond, key=lambda checkpoint: checkpoint.position)
         return verified, ChainProblem(

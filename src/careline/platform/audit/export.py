@@ -59,7 +59,7 @@ class AuditExport:
             if not batch:
                 return
             yield from batch
-            last_sequence = batch[-1].sequence
+            last_sequence = batch[-1].sequence or last_sequence  # sealed: never None
 
 
 def start_export(*, actor: Actor, audit_filter: AuditFilter, export_format: str) -> AuditExport:

@@ -422,6 +422,7 @@ def test_export_is_frozen_at_its_start_and_excludes_its_own_entry(
     record(actor_for(officer))  # written while the download is still streaming
     rows = list(csv.reader(io.StringIO(streamed_text(response))))
 
+    assert login.sequence is not None
     assert [row[0] for row in rows[1:]] == [str(login.sequence), str(login.sequence + 1)]
     export = AuditEvent.objects.get(action=AuditAction.EXPORT)
     assert export.details["rows"] == 2

@@ -3,6 +3,7 @@ whatever the order their transactions commit in, across crashes and concurrent c
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -188,7 +189,7 @@ def test_eight_clients_and_two_sealers_give_one_order_each_entry_once(
                 continue
             committed[index] += 2
 
-    threads = [in_thread(lambda index=index: client(index)) for index in range(clients)]
+    threads = [in_thread(functools.partial(client, index)) for index in range(clients)]
     for thread in threads:
         thread.join()
     stop.set()

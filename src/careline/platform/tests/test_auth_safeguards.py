@@ -276,12 +276,12 @@ def test_a_failed_sign_in_names_the_account_as_stored(
 
 def test_the_client_address_comes_from_a_trusted_proxy_only(client: Client, settings: Any) -> None:
     settings.CARELINE_TRUSTED_PROXIES = ["10.0.0.2"]
-    forwarded = {"HTTP_X_FORWARDED_FOR": "203.0.113.9, 198.51.100.7"}
+    forwarded = "203.0.113.9, 198.51.100.7"
 
     attempt = {"login": "mallory", "password": PASSWORD}
 
-    client.post(LOGIN, attempt, REMOTE_ADDR="10.0.0.2", **forwarded)
-    client.post(LOGIN, attempt, REMOTE_ADDR="192.0.2.44", **forwarded)
+    client.post(LOGIN, attempt, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    client.post(LOGIN, attempt, REMOTE_ADDR="192.0.2.44", HTTP_X_FORWARDED_FOR=forwarded)
     client.post(LOGIN, attempt, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="not-an-address")
 
     addresses = AuditEvent.objects.order_by("sequence").values_list("remote_addr", flat=True)
