@@ -321,15 +321,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--warmup", type=int, default=500)
-    parser.add_argument("--clients", type=int, default=4, help="keep-alive client threads")
+    parser.add_argument("--clients", type=int, default=8, help="keep-alive client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
+        default=4,
         help=(
             "threads per worker: 1 is gunicorn's sync worker (it closes every connection); "
-            "more is gthread with keep-alive, as `careline serve` runs (--threads 4)"
+            "more is gthread with keep-alive, as `careline serve` runs it (--threads 4)"
         ),
     )
     parser.add_argument("--patients", type=int, default=20)

@@ -125,3 +125,26 @@ def test_system_actors_are_in_scope():
     access = access_patient(actor=Actor.system("test"), patient_id=patient.public_id)
 
     assert not access.is_break_glass
+
+
+def test_the_access_check_of_an_all_patients_role_is_one_query(
+    make_user, actor_for, django_assert_num_queries
+):
+    """The patient comes with her location and practitioner, the SSN left undecrypted."""
+    location, practitioner = LocationFactory.create(name="Harbor"), PractitionerFactory.create()
+    patient = PatientFactory.create(
+        primary_location=location, primary_care_practitioner=practitioner, ssn="123-45-6789"
+    )
+    integration = actor_for(make_user(Role.INTEGRATION))
+
+    with django_assert_num_queries(1):
+        access = access_patient(actor=integration, patient_id=patient.public_id, action=None)
+        read = access.patient
+        names = (read.display_name, read.primary_location.name, read.primary_care_practitioner)
+
+    assert names == (patient.display_name, "Harbor", practitioner)
+    assert read.birth_date == patient.birth_date
+    assert read.updated_at == patient.updated_at
+    assert read.get_deferred_fields() == {"ssn"}
+    assert read.primary_location.get_deferred_fields() == {"raw"}
+    assert read.ssn == "123-45-6789"  # loaded and decrypted only when asked for
