@@ -140,11 +140,13 @@ def test_the_access_check_of_an_all_patients_role_is_one_query(
     with django_assert_num_queries(1):
         access = access_patient(actor=integration, patient_id=patient.public_id, action=None)
         read = access.patient
-        names = (read.display_name, read.primary_location.name, read.primary_care_practitioner)
+        read_location = read.primary_location
+        names = (read.display_name, read_location, read.primary_care_practitioner)
 
-    assert names == (patient.display_name, "Harbor", practitioner)
+    assert names == (patient.display_name, location, practitioner)
+    assert read_location is not None and read_location.name == "Harbor"
     assert read.birth_date == patient.birth_date
     assert read.updated_at == patient.updated_at
     assert read.get_deferred_fields() == {"ssn"}
-    assert read.primary_location.get_deferred_fields() == {"raw"}
+    assert read_location.get_deferred_fields() == {"raw"}
     assert read.ssn == "123-45-6789"  # loaded and decrypted only when asked for
