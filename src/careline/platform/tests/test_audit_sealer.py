@@ -4,6 +4,7 @@ whatever the order their transactions commit in, across crashes and concurrent c
 from __future__ import annotations
 
 import functools
+import io
 import os
 import signal
 import subprocess
@@ -12,13 +13,16 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import Error, connection, transaction
 
 from careline.platform import audit
 from careline.platform.actors import Actor
 from careline.platform.audit.chain import verify_chain
+from careline.platform.audit.checkpoints import read_checkpoints
 from careline.platform.audit.services import SEAL_BATCH_SIZE, run_sealer, seal_pending
 from careline.platform.models import AuditAction, AuditChannel, AuditEvent, User
 from careline.platform.permissions import Role
@@ -113,6 +117,23 @@ def test_the_trigger_allows_the_seal_once_and_nothing_else(deferred_sealing: Non
         ):
             cursor.execute(sql, [event.pk])
     assert verify_chain() == (1, None)
+
+
+@pytest.mark.django_db
+def test_the_seal_command_seals_and_writes_a_checkpoint(
+    deferred_sealing: None, settings: Any, tmp_path: Path
+) -> None:
+    settings.CARELINE_AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
+    for number in range(3):
+        append(number)
+    out = io.StringIO()
+
+    call_command("audit_seal", stdout=out)
+
+    assert out.getvalue() == "Sealed 3 audit entries; the chain reaches #3\n"
+    (checkpoint,) = read_checkpoints(tmp_path / "checkpoints.jsonl")
+    last = AuditEvent.objects.get(sequence=3)
+    assert (checkpoint.position, checkpoint.hash, checkpoint.key_id) == (3, last.hash, "dev")
 
 
 # --- PostgreSQL: real transactions, several connections, killed processes ------------------
