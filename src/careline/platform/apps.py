@@ -6,6 +6,12 @@ class PlatformConfig(AppConfig):
     label = "platform"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from careline.platform import signals
+        from careline.platform.audit.triggers import refresh_sqlite_trigger
 
         signals.connect()
+        post_migrate.connect(
+            refresh_sqlite_trigger, sender=self, dispatch_uid="careline.audit.sqlite_trigger"
+        )

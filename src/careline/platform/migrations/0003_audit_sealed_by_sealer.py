@@ -6,6 +6,9 @@ DELETE is refused, on PostgreSQL and on SQLite (SQLite: UPDATE only — Django e
 with DELETE there when a test database is flushed; PostgreSQL flushes with TRUNCATE, which
 stays possible for the table's owner only).
 
+On SQLite the trigger is written again after every ``migrate`` from the model
+(``platform.audit.triggers``): a table rebuild by a later migration drops it.
+
 Entries written before this migration were linked with plain SHA-256 (no key). Their seals
 are cleared here and the sealer links them again, in their old order, with the HMAC key:
 run ``careline audit verify`` before upgrading to check the old chain one last time.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 import json
 import stat
@@ -24,6 +23,7 @@ from careline.platform.actors import Actor
 from careline.platform.audit import chain
 from careline.platform.audit.chain import linked_fields
 from careline.platform.audit.checkpoints import record_last_seal
+from careline.platform.audit.triggers import sqlite_trigger_sql
 from careline.platform.models import AuditAction, AuditChannel, AuditEvent, Purpose
 
 pytestmark = pytest.mark.django_db
@@ -59,9 +59,7 @@ def broken(position: int, kind: str, detail: str) -> str:
     return f"Audit trail broken at entry #{position}: {kind} ({detail})\n"
 
 
-_SQLITE_TRIGGER = importlib.import_module(
-    "careline.platform.migrations.0003_audit_sealed_by_sealer"
-).SQLITE_TRIGGER
+_SQLITE_TRIGGER = sqlite_trigger_sql()
 
 
 def tamper(sql: str, params: list[Any]) -> None:
