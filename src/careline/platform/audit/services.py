@@ -265,8 +265,9 @@ def seal_and_checkpoint() -> SealRound:
 def run_sealer(*, stop: threading.Event, interval: float | None = None) -> None:
     """Seal until ``stop`` is set: a full batch goes straight on, otherwise wait ``interval``.
 
-    A database error (a restart, a lost connection) is logged and retried after a pause;
-    the round it interrupted rolled back, so nothing is sealed twice or skipped.
+    A failed round (a database restart, a lost connection, a key missing from the settings)
+    is logged and retried after a pause; it rolled back, so nothing is sealed twice or
+    skipped, and the thread never dies of it.
     """
     interval = settings.CARELINE_AUDIT_SEAL_INTERVAL_SECONDS if interval is None else interval
     try:
@@ -274,7 +275,7 @@ def run_sealer(*, stop: threading.Event, interval: float | None = None) -> None:
             close_old_connections()
             try:
                 sealed = len(seal_and_checkpoint().events)
-            except DatabaseError:
+            except Exception:
                 logger.exception("audit sealer: a round failed; retrying")
                 connection.close()
                 stop.wait(max(interval, 1.0))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from careline.platform.audit.chain import verify_chain
@@ -43,7 +44,10 @@ class Command(BaseCommand):
                 checkpoints = read_checkpoints(options["checkpoints"])
             except CheckpointFileError as error:
                 raise CommandError(str(error)) from error
-        verified, problem = verify_chain(checkpoints=checkpoints)
+        try:
+            verified, problem = verify_chain(checkpoints=checkpoints)
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
         unsealed = count_unsealed()
         bound = settings.CARELINE_AUDIT_UNSEALED_MAX_AGE_SECONDS
         age = unsealed.oldest_age_seconds
