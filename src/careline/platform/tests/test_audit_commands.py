@@ -215,31 +215,8 @@ def test_entries_deleted_from_the_end_are_caught_by_a_checkpoint(tmp_path: Path)
     assert err.endswith(" saw #10)\n")
 
 
-def test_a_chain_rehashed_without_the_key_is_caught() -> None:
-    """Someone with database access only rebuilds every link with a key of her own."""
-    events = write_events(4)
-    own_key = chain.ChainKey("dev", b"not the real key")
-    previous = chain.GENESIS_HASH
-    for event in events:
-        event.actor_label = "mallory"
-        event.hash = chain.link_hash(linked_fields(event), previous_hash=previous, key=own_key)
-        tamper(
-            "UPDATE platform_auditevent SET actor_label = %s, previous_hash = %s, hash = %s "
-            "WHERE sequence = %s",
-            [event.actor_label, previous, event.hash, event.sequence],
-        )
-        previous = event.hash
-
-    assert verify()[2] == broken(1, "altered", "the entry does not match its link hash")
-
-
-def test_a_rebuilt_chain_differs_from_its_checkpoint(tmp_path: Path) -> None:
-    """Even with the key, a rebuilt chain no longer matches what the checkpoint saw."""
-    checkpoint_file = tmp_path / "checkpoints.jsonl"
-    events = write_events(3)
-    with override_settings(CARELINE_AUDIT_CHECKPOINT_FILE=str(checkpoint_file)):
-        record_last_seal()
-    key = chain.chain_keys()[0]
+def relink_as_mallory(events: list[AuditEvent], key: chain.ChainKey) -> None:
+    """Rewrite every entry's actor and rebuild the chain's links with ``key``."""
     previous = chain.GENESIS_HASH
     for event in events:
         event.actor_label = "mallory"
@@ -250,6 +227,24 @@ def test_a_rebuilt_chain_differs_from_its_checkpoint(tmp_path: Path) -> None:
             [event.actor_label, previous, event.hash, event.sequence],
         )
         previous = event.hash
+
+
+def test_a_chain_rehashed_without_the_key_is_caught() -> None:
+    """Someone with database access only rebuilds every link with a key of her own."""
+    events = write_events(4)
+    own_key = chain.ChainKey("dev", b"not the real key")
+    relink_as_mallory(events, own_key)
+
+    assert verify()[2] == broken(1, "altered", "the entry does not match its link hash")
+
+
+def test_a_rebuilt_chain_differs_from_its_checkpoint(tmp_path: Path) -> None:
+    """Even with the key, a rebuilt chain no longer matches what the checkpoint saw."""
+    checkpoint_file = tmp_path / "checkpoints.jsonl"
+    events = write_events(3)
+    with override_settings(CARELINE_AUDIT_CHECKPOINT_FILE=str(checkpoint_file)):
+        record_last_seal()
+    relink_as_mallory(events, chain.chain_keys()[0])
 
     assert verify()[0] == 0  # the key holder could rebuild it; only the anchor tells
     code, _out, err = verify("--checkpoints", str(checkpoint_file))
