@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import Error, connection, transaction
+from django.test import Client
 
 from careline.platform import audit
 from careline.platform.actors import Actor
@@ -190,25 +191,34 @@ def test_entries_committed_out_of_id_order_are_sealed_in_commit_order(
 def test_eight_clients_and_two_sealers_give_one_order_each_entry_once(
     committed_database: None, deferred_sealing: None
 ) -> None:
-    clients, per_client = 8, 40
-    committed = [0] * clients
+    """Eight API clients read a patient and add contact details (each request audited in its
+    own transaction) while an audited transaction of theirs rolls back now and then; two
+    sealers run at once."""
+    clients, per_client = 8, 15
+    patient = PatientFactory.create()
+    tokens = []
+    for index in range(clients):
+        agent = User.objects.create(username=f"agent{index}", role=Role.CONTACT_CENTER_AGENT)
+        tokens.append(issue_api_token(actor=ACTOR, user=agent, name="load").secret)
+    before = AuditEvent.objects.count()  # the tokens' issue
+    statuses: list[list[int]] = [[] for _ in range(clients)]
     stop = threading.Event()
     sealers = [in_thread(lambda: run_sealer(stop=stop, interval=0.01)) for _ in range(2)]
 
     def client(index: int) -> None:
+        api = Client(headers={"Authorization": f"Bearer {tokens[index]}"})
+        path = f"/api/patients/{patient.public_id}"
         for number in range(per_client):
-            try:
-                with transaction.atomic():
-                    entries = [
-                        audit.AuditEntry(AuditAction.UPDATE, "Patient", details={"n": number}),
-                        audit.AuditEntry(AuditAction.READ, "Patient", details={"n": number}),
-                    ]
-                    audit.record_events(actor=Actor.system(f"client {index}"), entries=entries)
-                    if number % 7 == 3:
-                        raise RuntimeError  # a failed request: its entries roll back
-            except RuntimeError:
-                continue
-            committed[index] += 2
+            statuses[index].append(api.get(path).status_code)
+            written = api.post(
+                f"{path}/contact-points",
+                {"system": "email", "value": f"agent{index}.{number}@example.org"},
+                content_type="application/json",
+            )
+            statuses[index].append(written.status_code)
+            with pytest.raises(RuntimeError), transaction.atomic():
+                append(number)
+                raise RuntimeError  # a failed request: its entry rolls back
 
     threads = [in_thread(functools.partial(client, index)) for index in range(clients)]
     for thread in threads:
@@ -218,8 +228,11 @@ def test_eight_clients_and_two_sealers_give_one_order_each_entry_once(
         sealer.join()
     seal_everything()
 
-    total = sum(committed)
-    assert total == clients * (per_client - 6) * 2
+    assert [sorted(set(codes)) for codes in statuses] == [[200, 201]] * clients
+    total = before + clients * per_client * 2
+    by_agents = AuditEvent.objects.filter(actor__username__startswith="agent")
+    assert by_agents.filter(action=AuditAction.READ).count() == clients * per_client
+    assert by_agents.filter(action=AuditAction.CREATE).count() == clients * per_client
     assert AuditEvent.objects.count() == total
     assert positions() == list(range(1, total + 1))
     assert verify_chain() == (total, None)
