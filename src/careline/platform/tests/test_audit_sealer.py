@@ -147,6 +147,13 @@ def committed_database(transactional_db: None) -> Iterator[None]:
             f"needs PostgreSQL (concurrent transactions), this run uses {connection.vendor}"
         )
     yield
+    # A process killed with SIGKILL may leave its backend finishing a statement; end it, so the
+    # test database can be flushed and dropped.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def in_thread(work: Callable[[], None]) -> threading.Thread:
