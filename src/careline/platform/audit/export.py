@@ -109,6 +109,8 @@ CSV_HEADER = (
     "details",
     "previous_hash",
     "hash",
+    "key_id",
+    "sealed_at",
 )
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -135,6 +137,8 @@ def csv_row(event: AuditEvent) -> list[str]:
         json.dumps(event.details, sort_keys=True) if event.details else "",
         event.previous_hash,
         event.hash,
+        event.key_id,
+        fhir.instant(event.sealed_at) if event.sealed_at else "",
     ]
     return [_defuse_formula(cell) for cell in row]
 

@@ -368,6 +368,8 @@ def test_csv_export_streams_the_filtered_trail_oldest_first_and_is_audited(
         "",
         first.previous_hash,
         first.hash,
+        "dev",
+        "2026-03-02T14:00:05Z",
     ]
     [export] = audit_trail.new_events()
     assert (export.action, export.resource_type, export.actor, export.purpose) == (
