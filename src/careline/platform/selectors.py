@@ -15,7 +15,7 @@ PENDING_LIMIT = 200
 REVIEWED_LIMIT = 50
 
 
-def pending_break_glass() -> QuerySet[BreakGlassAccess]:
+def list_pending_break_glass() -> QuerySet[BreakGlassAccess]:
     """Unreviewed accesses, oldest first: the review queue."""
     return (
         BreakGlassAccess.objects.filter(reviewed_at__isnull=True)
@@ -24,7 +24,7 @@ def pending_break_glass() -> QuerySet[BreakGlassAccess]:
     )
 
 
-def reviewed_break_glass() -> QuerySet[BreakGlassAccess]:
+def list_reviewed_break_glass() -> QuerySet[BreakGlassAccess]:
     return (
         BreakGlassAccess.objects.filter(reviewed_at__isnull=False)
         .select_related("user", "reviewed_by")
@@ -44,10 +44,10 @@ def get_break_glass_queue(
 ) -> BreakGlassQueue:
     """The oldest unreviewed accesses (counted in full only past the limit) and the latest
     reviewed ones."""
-    pending_queryset = pending_break_glass()
+    pending_queryset = list_pending_break_glass()
     pending = list(pending_queryset[:pending_limit])
     pending_total = len(pending)
     if pending_total == pending_limit:
         pending_total = pending_queryset.count()
-    reviewed = list(reviewed_break_glass()[:reviewed_limit])
+    reviewed = list(list_reviewed_break_glass()[:reviewed_limit])
     return BreakGlassQueue(pending=pending, pending_total=pending_total, reviewed=reviewed)
