@@ -1,14 +1,17 @@
 """Validation of one resource with the ``fhir.resources`` R4B models.
 
 A failure becomes a ``Problem``: the FHIR path of the first error (``Patient.birthDate``,
-``Patient.name[0].given[0]``) and a plain reason. Values are echoed only for elements that
+``Patient.name[0].given[0]``) and a plain reason. A resource nested deeper than
+``MAX_NESTING`` objects and lists is refused before the models see it: their validators
+recurse per level, and a few hundred levels of ``extension`` (a few kilobytes) exhaust
+Python's stack. Values are echoed only for elements that
 cannot identify a person (dates, codes, status); names, identifiers, addresses and
 telecom values never appear in a reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,6 +39,10 @@ _PLAIN_REASONS = {
 }
 
 
+MAX_NESTING = 64  # objects and lists; real resources stay under 20 (one element level is 2)
+TOO_DEEP = f"is nested more than {MAX_NESTING} levels deep (objects and lists), which is not read"
+
+
 @dataclass(frozen=True)
 class Problem:
     path: str
@@ -61,13 +68,36 @@ def validate_resource(resource: dict[str, Any]) -> Problem | None:
     model = model_class(resource_type)
     if model is None:
         return Problem(resource_type, f"{resource_type!r} is not a FHIR resource type")
+    if is_nested_deeper(resource, MAX_NESTING):
+        return Problem(resource_type, TOO_DEEP)
     try:
         model.model_validate(resource)
     except ValidationError as error:
         return _problem(resource_type, error)
     except (ValueError, TypeError) as error:  # fhir_core raises these for some root checks
         return Problem(resource_type, f"is not valid: {type(error).__name__}")
+    except RecursionError:  # a shape under the limit that still recursed too far
+        return Problem(resource_type, TOO_DEEP)
     return None
+
+
+def is_nested_deeper(value: object, limit: int) -> bool:
+    """Whether JSON ``value`` has objects and lists nested more than ``limit`` deep.
+
+    Iterative (an explicit stack), so the check itself cannot exhaust the stack.
+    """
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[dict[str, object] | list[object], int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children: Iterable[object] = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _problem(resource_type: str, error: ValidationError) -> Problem:

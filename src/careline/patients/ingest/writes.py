@@ -24,6 +24,7 @@ def sync_rows(
     model: type[FactT],
     wanted: Wanted,
     natural_key: Callable[[dict[str, Any]], str],
+    key_fields: tuple[str, ...],
     source_system: str,
     received_at: datetime,
     new_patients: set[int],
@@ -33,10 +34,14 @@ def sync_rows(
     """Make each (patient, source key) group of rows equal to ``wanted``.
 
     A group's key is the rows' ``source_id`` — or, with ``by_prefix``, the prefix (up to the
-    last ``:``) of the ``source_id`` each wanted row carries in its fields. Groups of
+    last ``:``) of the ``source_id`` each wanted row carries in its fields. ``natural_key``
+    names a row within its group from ``key_fields`` (always read, even when no record of
+    the batch has a row left: then every stored row of its groups is deleted). Groups of
     ``new_patients`` are not looked up. ``keep_new`` may drop rows before they are inserted.
     """
-    existing = _existing_rows(model, wanted, natural_key, source_system, new_patients, by_prefix)
+    existing = _existing_rows(
+        model, wanted, (natural_key, key_fields), source_system, new_patients, by_prefix
+    )
     create: list[FactT] = []
     update: list[FactT] = []
     delete: list[int] = []
@@ -79,19 +84,21 @@ def _instance(
 def _existing_rows(
     model: type[FactT],
     wanted: Wanted,
-    natural_key: Callable[[dict[str, Any]], str],
+    key: tuple[Callable[[dict[str, Any]], str], tuple[str, ...]],
     source_system: str,
     new_patients: set[int],
     by_prefix: bool,
 ) -> dict[tuple[int, str], dict[str, dict[str, Any]]]:
     """(patient, group) → natural key → the stored row's fields (one query)."""
-    groups = {key for key in wanted if key[0] not in new_patients}
+    natural_key, key_fields = key
+    groups = {group for group in wanted if group[0] not in new_patients}
     if not groups:
         return {}
     names = sorted(
         {name for rows in wanted.values() for fields in rows.values() for name in fields}
-        - {"pk", "patient_id", "source_id"}
+        | set(key_fields)
     )
+    names = [name for name in names if name not in ("pk", "patient_id", "source_id")]
     rows = model._default_manager.filter(
         source_system=source_system, patient_id__in={patient for patient, _ in groups}
     )
