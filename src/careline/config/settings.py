@@ -180,6 +180,12 @@ if IS_PRODUCTION:
 CARELINE_BREAK_GLASS_SECONDS = int(env("CARELINE_BREAK_GLASS_SECONDS", "3600"))
 # Source system name for FHIR imports that do not name one.
 CARELINE_DEFAULT_SOURCE = env("CARELINE_DEFAULT_SOURCE", "urn:careline:source:ehr")
+# Identifiers an import never keeps in clear: removed from the stored raw resources (the SSN
+# itself is kept encrypted on the patient). By identifier system, and by HL7 v2-0203 type.
+CARELINE_SENSITIVE_IDENTIFIER_SYSTEMS = env_list(
+    "CARELINE_SENSITIVE_IDENTIFIER_SYSTEMS", "http://hl7.org/fhir/sid/us-ssn"
+)
+CARELINE_SENSITIVE_IDENTIFIER_TYPES = env_list("CARELINE_SENSITIVE_IDENTIFIER_TYPES", "SS")
 CARELINE_TIME_ZONE = env("CARELINE_TIME_ZONE", "America/New_York")
 
 # The audit sealer (`careline worker`, `careline audit seal --follow`): how often it looks for

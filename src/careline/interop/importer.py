@@ -28,7 +28,7 @@ from careline.interop.fhir.inputs import (
     read_ndjson,
 )
 from careline.interop.fhir.resolver import Resolver
-from careline.interop.fhir.summary import Rejection, SkippedFile, Tally
+from careline.interop.fhir.summary import CleanedValue, Rejection, SkippedFile, Tally
 from careline.interop.fhir.unit import Run, import_unit
 from careline.interop.models import ImportRun, ImportStatus
 from careline.platform import audit, clock
@@ -71,15 +71,21 @@ class ImportResult:
         return self.tally.skipped_files
 
     @property
+    def cleaned_values(self) -> list[CleanedValue]:
+        return self.tally.cleaned_values
+
+    @property
     def has_rejections(self) -> bool:
         return bool(self.tally.rejections)
 
     def as_json(self) -> dict[str, Any]:
-        """``{"Patient": {"created": …}, …, "rejections": […], "skipped_files": […]}``."""
+        """``{"Patient": {"created": …}, …, "rejections": […], "skipped_files": […],
+        "cleaned_values": […]}``."""
         return {
             **self.summary,
             "rejections": [rejection.as_dict() for rejection in self.rejections],
             "skipped_files": [skipped.as_dict() for skipped in self.skipped_files],
+            "cleaned_values": [cleaned.as_dict() for cleaned in self.cleaned_values],
         }
 
 
@@ -194,6 +200,7 @@ def _run(
             "source_system": record.source_system,
             "counts": tally.summary(),
             "rejections": len(tally.rejections),
+            "cleaned_values": len(tally.cleaned_values),
         },
     )
     return ImportResult(record.public_id, record.status, tally)

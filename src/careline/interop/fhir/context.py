@@ -6,7 +6,6 @@ system, value)`` — that the resolver later turns into database rows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -48,11 +47,6 @@ class Entry:
 def canonical_json(resource: JSON) -> str:
     """The canonical JSON text of a resource: sorted keys, compact."""
     return json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(resource: JSON) -> str:
-    """SHA-256 of the canonical JSON."""
-    return hashlib.sha256(canonical_json(resource).encode()).hexdigest()
 
 
 def source_id_of(resource: JSON, full_url: str | None) -> str:
@@ -186,5 +180,6 @@ class Mapped:
     source_id: str
     content_hash: str
     mapping: Mapping
-    canonical: str = ""  # the JSON text the hash was taken of (stored as is where possible)
+    canonical: str = ""  # the JSON text of ``raw`` (stored as is where possible)
     is_unchanged: bool = False  # stored with this hash: neither validated nor mapped again
+    raw: JSON = field(default_factory=dict)  # what is stored: no sensitive identifiers

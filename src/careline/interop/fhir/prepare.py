@@ -9,7 +9,6 @@ explanations of benefit are skipped too, but the coverage they show is kept.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import traceback
 from collections import defaultdict
@@ -26,9 +25,12 @@ from careline.interop.fhir.context import (
 from careline.interop.fhir.inputs import Unit, is_resource_type_name
 from careline.interop.fhir.mapping import COVERAGE_SOURCES, MAPPERS
 from careline.interop.fhir.mapping.coverage import ClaimCoverage, claim_coverage
+from careline.interop.fhir.plain import strip_disguises
+from careline.interop.fhir.sensitive import content_hash, may_hold_sensitive, without_sensitive
 from careline.interop.fhir.stored import Stored
-from careline.interop.fhir.summary import Rejection, Tally
+from careline.interop.fhir.summary import CleanedValue, Rejection, Tally
 from careline.interop.fhir.validation import validate_resource
+from careline.interop.fhir.values import JSON
 
 logger = logging.getLogger(__name__)
 NUL = "\\u0000"  # how JSON writes the character PostgreSQL refuses in text and jsonb
@@ -84,14 +86,13 @@ def _prepare_entry(prepared: Prepared, context: UnitContext, entry: Entry) -> No
 def _map(
     prepared: Prepared, context: UnitContext, entry: Entry, resource_type: str
 ) -> Mapped | None:
-    canonical = digest = ""
+    kept: Kept | None = None
     source_id = source_id_of(entry.resource, entry.full_url)
     known = prepared.stored.known_hash(resource_type, source_id)
     if known is not None:
-        canonical = canonical_json(entry.resource)
-        digest = hashlib.sha256(canonical.encode()).hexdigest()
-        if digest == known:
-            return _unchanged(context, entry, resource_type, source_id, digest)
+        kept = Kept.of(entry.resource)
+        if kept.digest == known:
+            return _unchanged(context, entry, resource_type, source_id, kept.digest)
     problem = validate_resource(entry.resource)
     if problem is not None:
         prepared.tally.reject(
@@ -111,13 +112,41 @@ def _map(
         reason = f"could not be mapped ({type(error).__name__})"
         prepared.tally.reject(prepared.rejection(entry, resource_type, resource_type, reason))
         return None
-    canonical = canonical or canonical_json(entry.resource)
-    if NUL in canonical:
+    for path, removed in strip_disguises(resource_type, mapping).items():
+        prepared.tally.cleaned_values.append(
+            CleanedValue(
+                prepared.file, entry.index, entry.line, resource_type, path, tuple(removed)
+            )
+        )
+    kept = kept or Kept.of(entry.resource)
+    if NUL in kept.canonical:
         reason = "contains a NUL character (\\u0000), which cannot be stored"
         prepared.tally.reject(prepared.rejection(entry, resource_type, resource_type, reason))
         return None
-    digest = digest or hashlib.sha256(canonical.encode()).hexdigest()
-    return Mapped(entry, resource_type, source_id, digest, mapping, canonical)
+    return Mapped(
+        entry, resource_type, source_id, kept.digest, mapping, kept.canonical, raw=kept.raw
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What is stored of a resource: its raw form without sensitive identifiers, that form's
+    canonical JSON, and the content hash of what arrived (keyed when something was removed).
+    """
+
+    raw: JSON
+    canonical: str
+    digest: str
+
+    @classmethod
+    def of(cls, resource: JSON) -> Kept:
+        canonical = canonical_json(resource)
+        if may_hold_sensitive(canonical):
+            stripped, removed = without_sensitive(resource)
+            if removed:
+                keyed = content_hash(canonical, is_keyed=True)
+                return cls(stripped, canonical_json(stripped), keyed)
+        return cls(resource, canonical, content_hash(canonical, is_keyed=False))
 
 
 def _unchanged(

@@ -1,5 +1,6 @@
 """Counting an import: per resource type created / updated / unchanged / skipped / rejected,
-the rejections with their reasons, and the files skipped as not FHIR.
+the rejections with their reasons, the files skipped as not FHIR, and the values cleaned of
+characters that disguise how they read.
 
 Rejections hold locations, FHIR paths and reasons — never names or identifier values.
 """
@@ -51,6 +52,21 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class CleanedValue:
+    """A name or contact value imported without the control characters it held."""
+
+    file: str | None
+    entry: int | None
+    line: int | None
+    resource_type: str
+    path: str
+    removed: tuple[str, ...]  # code points, "U+202E"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "removed": list(self.removed)}
+
+
+@dataclass(frozen=True)
 class SkippedFile:
     file: str | None
     reason: str
@@ -64,6 +80,7 @@ class Tally:
     counts: defaultdict[str, TypeCounts] = field(default_factory=lambda: defaultdict(TypeCounts))
     rejections: list[Rejection] = field(default_factory=list)
     skipped_files: list[SkippedFile] = field(default_factory=list)
+    cleaned_values: list[CleanedValue] = field(default_factory=list)
 
     def count(self, resource_type: str, outcome: str, number: int = 1) -> None:
         counts = self.counts[resource_type]
@@ -79,6 +96,7 @@ class Tally:
             self.counts[resource_type].add(counts)
         self.rejections.extend(other.rejections)
         self.skipped_files.extend(other.skipped_files)
+        self.cleaned_values.extend(other.cleaned_values)
 
     @property
     def resources(self) -> int:

@@ -190,7 +190,7 @@ class UnitWriter:
             SourceRow(
                 item.source_id,
                 item.content_hash,
-                item.entry.resource,
+                item.raw,
                 {**item.mapping.fields, **self.foreign_keys(item)},
             )
             for item in items
@@ -265,7 +265,7 @@ class UnitWriter:
             record = PatientRecord(
                 item.source_id, fields, details.identifiers, details.telecoms, details.ssn
             )
-            sources.append(SourcePatient(record, item.content_hash, item.entry.resource))
+            sources.append(SourcePatient(record, item.content_hash, item.raw))
         return sources
 
     def _find_patients(self) -> None:

@@ -118,7 +118,7 @@ class FactWriter:
             SourceRow(
                 item.source_id,
                 item.content_hash,
-                item.entry.resource,
+                item.raw,
                 {**item.mapping.fields, **self.unit.foreign_keys(item), "patient_id": patient.pk},
                 item.canonical,
             )

@@ -79,6 +79,7 @@ def test_integration_user_imports_a_bundle(integration: User) -> None:
         "Patient": {"created": 1, "updated": 0, "unchanged": 0, "skipped": 0, "rejected": 0},
         "rejections": [],
         "skipped_files": [],
+        "cleaned_values": [],
     }
     run = ImportRun.objects.get()
     assert (run.source_system, run.channel, run.started_by) == ("urn:lab", "api", integration)

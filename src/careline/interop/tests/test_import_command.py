@@ -44,6 +44,7 @@ def test_json_summary_is_one_object_and_exit_0(tmp_path: Path) -> None:
         "Patient": {"created": 1, "updated": 0, "unchanged": 0, "skipped": 0, "rejected": 0},
         "rejections": [],
         "skipped_files": [],
+        "cleaned_values": [],
     }
     assert ImportRun.objects.get().source_system == "urn:ehr"
 

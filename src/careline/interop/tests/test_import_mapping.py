@@ -519,6 +519,7 @@ def test_audit_events_per_patient_and_run(tmp_path: Path) -> None:
                     ]
                 },
                 "rejections": 0,
+                "cleaned_values": 0,
             },
         ),
     ]

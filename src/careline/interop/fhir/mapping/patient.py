@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from careline.interop.fhir.context import Mapping, UnitContext
+from careline.interop.fhir.sensitive import (
+    SSN_TYPE,
+    identifier_type_code,
+    is_sensitive,
+    sensitive_rule,
+)
 from careline.interop.fhir.values import (
     JSON,
     address_parts,
     as_dict,
     choose_name,
-    coding_in,
     concept_code,
     concept_display,
     dicts,
@@ -33,7 +38,6 @@ PRIMARY_CARE = "primary_care_practitioner_id"
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 INTERPRETER = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
 GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
-V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 V3_MARITAL = "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus"
 MARITAL_DISPLAY = {
     "A": "Annulled",
@@ -151,18 +155,22 @@ def _decimal(value: object) -> float | None:
 
 
 def _details(resource: JSON) -> PatientDetails:
+    """Identifiers and contact points; the SSN (by system or type) apart, to be encrypted.
+
+    Other identifiers configured as sensitive are not kept at all (see ``sensitive``).
+    """
     details = PatientDetails()
+    rule = sensitive_rule()
     for identifier in dicts(resource.get("identifier")):
         system, value = text(identifier.get("system")), text(identifier.get("value"))
         if not value:
             continue
-        if system == SSN_SYSTEM:
+        type_code = identifier_type_code(identifier) or concept_code(identifier.get("type"))[0]
+        if system == SSN_SYSTEM or type_code == SSN_TYPE:
             details.ssn = details.ssn or value
             continue
-        concept = identifier.get("type")
-        type_code = (
-            text(coding_in(concept, V2_IDENTIFIER_TYPE).get("code")) or concept_code(concept)[0]
-        )
+        if is_sensitive(identifier, rule):
+            continue
         details.identifiers.append(Identifier(system, value, type_code))
     for telecom in dicts(resource.get("telecom")):
         rank = telecom.get("rank")

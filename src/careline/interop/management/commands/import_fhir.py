@@ -116,11 +116,7 @@ class Command(BaseCommand):
             f"({total / max(seconds, 1e-9):,.0f}/s), {len(result.rejections):,} rejected."
         )
         for rejection in result.rejections[:REJECTIONS_SHOWN]:
-            where = rejection.file or "request"
-            if rejection.entry is not None:
-                where += f" entry {rejection.entry}"
-            if rejection.line is not None:
-                where += f" line {rejection.line}"
+            where = _where(rejection.file, rejection.entry, rejection.line)
             path = f" {rejection.path}:" if rejection.path else ""
             console.print(f"  rejected: {where}:{path} {rejection.reason}")
         if len(result.rejections) > REJECTIONS_SHOWN:
@@ -128,6 +124,26 @@ class Command(BaseCommand):
             console.print(f"  … and {more:,} more rejections (--json lists them all)")
         for skipped in result.skipped_files:
             console.print(f"  skipped file: {skipped.file}: {skipped.reason}")
+        cleaned = result.cleaned_values
+        if cleaned:
+            console.print(
+                f"{len(cleaned):,} names or contact values were imported without the control "
+                "characters they held:"
+            )
+        for value in cleaned[:REJECTIONS_SHOWN]:
+            where = _where(value.file, value.entry, value.line)
+            console.print(f"  cleaned: {where}: {value.path}: removed {', '.join(value.removed)}")
+        if len(cleaned) > REJECTIONS_SHOWN:
+            console.print(f"  … and {len(cleaned) - REJECTIONS_SHOWN:,} more (--json lists them)")
+
+
+def _where(file: str | None, entry: int | None, line: int | None) -> str:
+    where = file or "request"
+    if entry is not None:
+        where += f" entry {entry}"
+    if line is not None:
+        where += f" line {line}"
+    return where
 
 
 def _table(result: ImportResult) -> Table:
