@@ -21,14 +21,14 @@ from careline.clinical.models import (
     Observation,
     Procedure,
 )
-from careline.directory.services import (
+from careline.platform.actors import Actor
+from careline.platform.bulk import (
     SourceRow,
     StoredRow,
     UpsertOutcome,
     find_stored_rows,
     upsert_sourced_rows,
 )
-from careline.platform.actors import Actor
 
 __all__ = [
     "FACT_MODELS",

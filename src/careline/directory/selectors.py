@@ -10,7 +10,7 @@ from collections.abc import Collection
 from django.db.models import Min
 
 from careline.directory.models import Location, Organization, Practitioner, PractitionerRole
-from careline.directory.services import select_by_source
+from careline.platform.bulk import select_by_source
 from careline.platform.models import SourcedModel
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"

@@ -21,7 +21,6 @@ from typing import Any
 
 from django.db import transaction
 
-from careline.directory.services import select_by_source
 from careline.identity.models import MatchRule, SourceLink
 from careline.patients.ingest import (
     SSN_SYSTEM,
@@ -33,6 +32,7 @@ from careline.patients.ingest import (
 )
 from careline.platform import clock
 from careline.platform.actors import Actor
+from careline.platform.bulk import select_by_source
 
 
 class Outcome(StrEnum):
