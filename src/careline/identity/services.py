@@ -22,7 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from careline.identity.models import MatchRule, SourceLink
-from careline.patients.ingest import (
+from careline.patients.bulk import (
     SSN_SYSTEM,
     PatientRecord,
     PatientRef,

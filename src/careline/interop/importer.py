@@ -10,7 +10,7 @@ summary and the rejections, plus one audit event per patient changed and one for
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -27,9 +27,10 @@ from careline.interop.fhir.inputs import (
     read_json,
     read_ndjson,
 )
+from careline.interop.fhir.pipeline import unit_tallies
 from careline.interop.fhir.resolver import Resolver
 from careline.interop.fhir.summary import CleanedValue, Rejection, SkippedFile, Tally
-from careline.interop.fhir.unit import Run, import_unit
+from careline.interop.fhir.unit_state import Run
 from careline.interop.models import ImportRun, ImportStatus
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
@@ -113,7 +114,7 @@ def import_fhir(
     if progress is not None:
         progress.start(sum(_size(file) for file in files))
     items = (item for file in files for item in read_file(file, batch_size=batch_size))
-    return _run(actor, source_system, items, progress)
+    return _run(actor, source_system, items, progress, overlap=True)
 
 
 def import_fhir_payload(
@@ -138,12 +139,12 @@ def import_fhir_payload(
         unreadable = [i for i in items if isinstance(i, InputProblem) and i.entry is None]
         if unreadable:
             raise ValidationFailed(f"The request body {unreadable[0].reason}.")
-        return _run(actor, source_system, items, None)
+        return _run(actor, source_system, items, None, overlap=False)
     if media_type in NDJSON_TYPES:
         lines = read_ndjson(
             payload.splitlines(keepends=True), file=None, batch_size=DEFAULT_BATCH_SIZE
         )
-        return _run(actor, source_system, lines, None)
+        return _run(actor, source_system, lines, None, overlap=False)
     raise ValidationFailed(
         "Send application/fhir+json (a Bundle or a resource) or application/fhir+ndjson.",
         details={"content_type": media_type},
@@ -177,13 +178,15 @@ def _run(
     source_system: str | None,
     items: Iterable[Unit | InputProblem],
     progress: ImportProgress | None,
+    *,
+    overlap: bool,
 ) -> ImportResult:
     default_source = settings.CARELINE_DEFAULT_SOURCE
     record = _start(actor, source_system or default_source)
     run = Run(actor, source_system, default_source, Resolver())
     tally = Tally()
     try:
-        for part, size in _tallies(items, run):
+        for part, size in unit_tallies(items, run, overlap=overlap):
             tally.add(part)
             if progress is not None:
                 progress.advance(size, resources=part.resources)
@@ -204,25 +207,6 @@ def _run(
         },
     )
     return ImportResult(record.public_id, record.status, tally)
-
-
-def _tallies(items: Iterable[Unit | InputProblem], run: Run) -> Iterator[tuple[Tally, int]]:
-    """The tally of each unit or problem, with the bytes it covers (for progress)."""
-    for item in items:
-        if isinstance(item, InputProblem):
-            yield _problem_tally(item), item.size
-        else:
-            yield import_unit(item, run), item.size
-
-
-def _problem_tally(problem: InputProblem) -> Tally:
-    tally = Tally()
-    if problem.is_skip:
-        tally.skipped_files.append(SkippedFile(problem.file, problem.reason))
-    else:
-        rejection = Rejection(problem.file, problem.entry, problem.line, None, None, problem.reason)
-        tally.reject(rejection, counted=False)
-    return tally
 
 
 def _start(actor: Actor, source_system: str) -> ImportRun:

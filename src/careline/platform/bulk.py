@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection, models, transaction
 
 from careline.platform.models import SourcedModel
-from careline.platform.rows import fit_fields
+from careline.platform.rows import require_fitting_text
 
 RAW_JSON = "raw_json"  # key of a row's pre-serialised raw resource (not a model field)
 COPY_THRESHOLD = 2  # one row: a plain INSERT; more: COPY (far less CPU per row)
@@ -105,7 +105,7 @@ def _upsert(
             "content_hash": row.content_hash,
             "raw": row.raw,
             RAW_JSON: row.raw_json,
-            **fit_fields(model, row.fields),
+            **require_fitting_text(model, row.fields),
         }
     outcome.ids = {source_id: known[1] for source_id, known in existing.items()}
     outcome.ids.update(insert_rows(model, list(new.values()), want_ids=want_ids))

@@ -14,7 +14,7 @@ from careline.identity.services import (
     resolve_patient,
     resolve_patients,
 )
-from careline.patients.ingest import Identifier, PatientRecord
+from careline.patients.bulk import Identifier, PatientRecord
 from careline.patients.models import Patient
 from careline.platform.actors import Actor
 
@@ -35,7 +35,7 @@ def _source(source_id: str, *identifiers: Identifier, digest: str = "h1") -> Sou
 
 def _store_identifiers(source_system: str, source: SourcePatient, patient_pk: int) -> None:
     """What the registry does after resolution: keep the record's identifiers."""
-    from careline.patients.ingest import PatientRef, ResolvedRecord, apply_patient_records
+    from careline.patients.bulk import PatientRef, ResolvedRecord, apply_patient_records
 
     patient = Patient.objects.get(pk=patient_pk)
     apply_patient_records(

@@ -2,8 +2,9 @@
 ndjson (one resource a line), given as files or folders (searched recursively).
 
 Reading yields *units* — a bundle, a single resource, or a batch of ndjson lines: each is
-written in one transaction — and *problems*: a file or line that is not FHIR. Nothing here
-raises on bad input.
+written in one transaction — and *problems*: a file or line that cannot be read (rejected),
+or a file that is readable JSON but not FHIR, like a Bulk-FHIR export log or Synthea's
+MANIFEST.json (skipped, with the reason). Nothing here raises on bad input.
 
 Order: directory resources and patients are needed first. ndjson files sort by the type in
 their name (``Practitioner.000.ndjson`` before ``Encounter.000.ndjson``); a JSON file holding
@@ -131,11 +132,14 @@ def read_json(payload: bytes, *, file: str | None) -> Iterator[Unit | InputProbl
         yield InputProblem(file, problem, size=len(payload))
         return
     if not isinstance(data, dict):
-        yield InputProblem(file, f"is not a FHIR resource or Bundle (a JSON {_kind(data)})")
+        reason = f"is not a FHIR resource or Bundle (a JSON {_kind(data)})"
+        yield InputProblem(file, reason, is_skip=True, size=len(payload))
         return
     resource_type = data.get("resourceType")
     if not isinstance(resource_type, str):
-        yield InputProblem(file, "is not a FHIR resource or Bundle: it has no resourceType")
+        # valid JSON of another kind (Synthea's MANIFEST.json, an export's metadata)
+        reason = "is not a FHIR resource or Bundle: it has no resourceType"
+        yield InputProblem(file, reason, is_skip=True, size=len(payload))
         return
     source = text(as_dict(data.get("meta")).get("source")) or None
     if resource_type != "Bundle":

@@ -22,6 +22,7 @@ from careline.interop.fhir.context import (
     canonical_json,
     source_id_of,
 )
+from careline.interop.fhir.fits import text_problem
 from careline.interop.fhir.inputs import Unit, is_resource_type_name
 from careline.interop.fhir.mapping import COVERAGE_SOURCES, MAPPERS
 from careline.interop.fhir.mapping.coverage import ClaimCoverage, claim_coverage
@@ -118,6 +119,12 @@ def _map(
                 prepared.file, entry.index, entry.line, resource_type, path, tuple(removed)
             )
         )
+    too_long = text_problem(resource_type, mapping)
+    if too_long is not None:
+        prepared.tally.reject(
+            prepared.rejection(entry, resource_type, too_long.path, too_long.reason)
+        )
+        return None
     kept = kept or Kept.of(entry.resource)
     if NUL in kept.canonical:
         reason = "contains a NUL character (\\u0000), which cannot be stored"

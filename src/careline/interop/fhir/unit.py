@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from careline.directory import selectors as directory_selectors
-from careline.directory.services import SourceRow, UpsertOutcome, upsert_directory_rows
+from careline.directory.services import SourceRow, upsert_directory_rows
 from careline.identity.services import (
     Outcome,
     SourcePatient,
@@ -35,19 +34,17 @@ from careline.interop.fhir.mapping.patient import (
     PatientDetails,
 )
 from careline.interop.fhir.prepare import Prepared, prepare
-from careline.interop.fhir.resolver import Resolver
 from careline.interop.fhir.stored import find_stored
 from careline.interop.fhir.summary import Rejection, Tally
+from careline.interop.fhir.unit_state import Run, UnitState
 from careline.interop.fhir.writers import FactWriter
-from careline.patients.ingest import (
+from careline.patients.bulk import (
     PatientRecord,
-    PatientRef,
     ResolvedRecord,
     apply_patient_records,
     find_identifier_owners,
 )
-from careline.platform import audit, clock
-from careline.platform.actors import Actor
+from careline.platform import audit
 from careline.platform.models import AuditAction
 
 logger = logging.getLogger(__name__)
@@ -57,24 +54,40 @@ SOURCE_LENGTH = 200
 
 
 @dataclass
-class Run:
-    """What every unit of an import run shares."""
+class ReadyUnit:
+    """A unit read, validated and mapped, waiting to be written."""
 
-    actor: Actor
-    source_system: str | None  # given by the caller: overrides each bundle's meta.source
-    default_source: str
-    resolver: Resolver
+    unit: Unit
+    source: str
+    prepared: Prepared
+    problem: str | None = None  # why the whole unit is refused (its meta.source)
+
+    @property
+    def keys(self) -> set[tuple[str, str]]:
+        """(resource type, source id) of what the unit writes."""
+        return {
+            (resource_type, item.source_id)
+            for resource_type, items in self.prepared.by_type.items()
+            for item in items
+        }
 
 
-def import_unit(unit: Unit, run: Run) -> Tally:
+def prepare_unit(unit: Unit, run: Run) -> ReadyUnit:
+    """Read what is stored of the unit, then validate and map what changed (no writes)."""
     source = run.source_system or unit.source_system or run.default_source
     problem = _source_problem(source)
     prepared = prepare(unit, None if problem else find_stored(unit.entries, source))
+    return ReadyUnit(unit, source, prepared, problem)
+
+
+def write_unit(ready: ReadyUnit, run: Run) -> Tally:
+    """Write a prepared unit in one transaction; on failure nothing of it stays."""
+    unit, prepared = ready.unit, ready.prepared
     if not prepared.has_work:
         return prepared.tally
-    if problem:
-        return _refused(unit, prepared, problem)
-    writer = UnitWriter(run, source, prepared)
+    if ready.problem:
+        return _refused(unit, prepared, ready.problem)
+    writer = UnitWriter(run, ready.source, prepared)
     try:
         with transaction.atomic():
             writer.write()
@@ -117,23 +130,11 @@ def _types_of(area: Area) -> list[str]:
     return [resource_type for resource_type in TYPE_ORDER if MAPPERS[resource_type].area is area]
 
 
-@dataclass
-class Touched:
-    patient: PatientRef
-    created: int = 0
-    updated: int = 0
+class UnitWriter(UnitState):
+    """Writes a unit in stage order: directory, identity (patients), facts, audit."""
 
-
-class UnitWriter:
     def __init__(self, run: Run, source_system: str, prepared: Prepared) -> None:
-        self.run = run
-        self.source = source_system
-        self.prepared = prepared
-        self.received_at = clock.now()
-        self.tally = Tally()
-        self.patients: dict[str, PatientRef] = {}  # Patient source id → patient
-        self.patients_by_identifier: dict[tuple[str | None, str], PatientRef] = {}
-        self.touched: dict[int, Touched] = {}  # patient pk → her counts, for the audit trail
+        super().__init__(run, source_system, prepared)
         self.unchanged_patients: set[str] = set()  # source ids of Patients stored as they are
         self.facts = FactWriter(self)
 
@@ -149,27 +150,6 @@ class UnitWriter:
         )
         self.facts.write_claim_coverage(self.prepared.claims)
         self._audit()
-
-    # -- references ------------------------------------------------------------------------
-
-    def prefetch(self, items: Iterable[Mapped]) -> None:
-        self.run.resolver.prefetch(
-            self.source, [key for item in items for key in item.mapping.links.values()]
-        )
-
-    def pk(self, item: Mapped, link: str) -> int | None:
-        key = item.mapping.links.get(link)
-        return self.run.resolver.pk(self.source, key) if key is not None else None
-
-    def foreign_keys(self, item: Mapped) -> dict[str, int | None]:
-        return {name: self.pk(item, name) for name in item.mapping.links if name.endswith("_id")}
-
-    def patient_for(self, key: RefKey | None) -> PatientRef | None:
-        if key is None or key.resource_type != "Patient":
-            return None
-        if isinstance(key, ById):
-            return self.patients.get(key.source_id)
-        return self.patients_by_identifier.get((key.system, key.value))
 
     # -- directory ---------------------------------------------------------------------------
 
@@ -204,11 +184,6 @@ class UnitWriter:
         )
         self.run.resolver.remember(self.source, resource_type, outcome.ids)
         self.count(resource_type, outcome)
-
-    def count(self, resource_type: str, outcome: UpsertOutcome) -> None:
-        self.tally.count(resource_type, "created", len(outcome.created))
-        self.tally.count(resource_type, "updated", len(outcome.updated))
-        self.tally.count(resource_type, "unchanged", len(outcome.unchanged))
 
     # -- patients ----------------------------------------------------------------------------
 
@@ -289,14 +264,6 @@ class UnitWriter:
         self.patients_by_identifier = find_identifier_owners(identifiers=identifiers)
 
     # -- audit -------------------------------------------------------------------------------
-
-    def touch(self, patient: PatientRef, outcome: str, number: int = 1) -> None:
-        """Count a created or updated resource of a patient, for her audit event."""
-        touched = self.touched.setdefault(patient.pk, Touched(patient))
-        if outcome == "created":
-            touched.created += number
-        else:
-            touched.updated += number
 
     def _audit(self) -> None:
         audit.record_events(

@@ -9,7 +9,7 @@ rejected with the path of its patient reference.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from careline.clinical.services import SourceRow, UpsertOutcome, upsert_facts
 from careline.directory import selectors as directory_selectors
@@ -19,7 +19,8 @@ from careline.interop.fhir.mapping.clinical import VisitEvent
 from careline.interop.fhir.mapping.coverage import ClaimCoverage
 from careline.interop.fhir.mapping.observation import SocialNeedSignal
 from careline.interop.fhir.summary import Rejection
-from careline.patients.ingest import (
+from careline.interop.fhir.unit_state import UnitState
+from careline.patients.bulk import (
     FactOutcome,
     FactRow,
     PatientRef,
@@ -31,16 +32,13 @@ from careline.patients.ingest import (
     upsert_patient_facts,
 )
 
-if TYPE_CHECKING:
-    from careline.interop.fhir.unit import UnitWriter
-
 Ready = list[tuple[Mapped, PatientRef]]
 PAYER_ORGANIZATION = "payer_organization"
 UNKNOWN_PAYER = "Unknown payer"
 
 
 class FactWriter:
-    def __init__(self, unit: UnitWriter) -> None:
+    def __init__(self, unit: UnitState) -> None:
         self.unit = unit
 
     def write_registry(self, resource_type: str, items: list[Mapped]) -> None:

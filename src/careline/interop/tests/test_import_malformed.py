@@ -17,6 +17,7 @@ from careline.identity.models import SourceLink
 from careline.interop.fhir.summary import Rejection
 from careline.interop.models import ImportRun, ImportStatus
 from careline.interop.tests.test_import_support import (
+    MRN_TYPE,
     bundle,
     condition,
     counts,
@@ -26,7 +27,7 @@ from careline.interop.tests.test_import_support import (
     write_json,
     write_ndjson,
 )
-from careline.patients.models import Patient
+from careline.patients.models import Patient, TimelineEvent
 from careline.platform.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +59,6 @@ def test_invalid_json_file_is_rejected_and_the_others_import(tmp_path: Path) -> 
     [
         (b"", "is not valid JSON: Expecting value (line 1, column 1)"),
         (b'{"a": "\xff"}', "is not UTF-8 text"),
-        (b"[1, 2]", "is not a FHIR resource or Bundle (a JSON list)"),
-        (b'{"name": "MANIFEST"}', "is not a FHIR resource or Bundle: it has no resourceType"),
         (b'{"resourceType": "Bundle", "entry": {}}', "Bundle.entry is not a list"),
         (
             b'{"resourceType": "Patient", "id": "x", "x": NaN}',
@@ -77,6 +76,29 @@ def test_unreadable_files_are_rejected_with_a_reason(
 
     assert [(r.file, r.reason) for r in result.rejections] == [(str(path), reason)]
     assert result.summary == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"[1, 2]", "is not a FHIR resource or Bundle (a JSON list)"),
+        (b'{"name": "MANIFEST"}', "is not a FHIR resource or Bundle: it has no resourceType"),
+    ],
+)
+def test_json_that_is_not_fhir_is_skipped_with_its_reason(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    other = tmp_path / "MANIFEST.json"
+    other.write_bytes(content)
+    good = write_json(tmp_path, "bundle.json", bundle(patient("p1")))
+
+    result = run_import(tmp_path)
+
+    assert [(s.file, s.reason) for s in result.skipped_files] == [(str(other), reason)]
+    assert result.rejections == []
+    assert counts(result, "Patient") == (1, 0, 0, 0, 0)
+    assert ImportRun.objects.get().status == ImportStatus.SUCCEEDED
+    assert str(good) not in {s.file for s in result.skipped_files}
 
 
 def test_invalid_resource_is_rejected_with_its_path_and_entry_others_import(tmp_path: Path) -> None:
@@ -222,7 +244,7 @@ def test_a_constraint_violation_rolls_the_bundle_back(tmp_path: Path) -> None:
 
     with (
         mock.patch(
-            "careline.patients.ingest.registry._unclaimed_identifiers", lambda rows, new: rows
+            "careline.patients.bulk.registry._unclaimed_identifiers", lambda rows, new: rows
         ),
         mock.patch("careline.identity.services.find_identifier_owners", lambda identifiers: {}),
     ):
@@ -337,3 +359,43 @@ def test_a_reference_to_an_unusable_id_is_not_looked_up(tmp_path: Path) -> None:
         ("Patient.id", "has characters this element does not allow"),
         ("Condition.subject", "has no reference to a Patient"),
     ]
+
+
+def test_text_longer_than_its_column_rejects_the_resource_never_cut(tmp_path: Path) -> None:
+    long_name = patient("p2", name=[{"family": "N" * 201, "given": ["Ann"]}])
+    long_identifier = patient(
+        "p3", identifier=[{"type": MRN_TYPE, "system": "urn:mrn", "value": "7" * 65}]
+    )
+    path = write_json(tmp_path, "b.json", bundle(patient("p1"), long_name, long_identifier))
+
+    result = run_import(path)
+
+    assert counts(result, "Patient") == (1, 0, 0, 0, 2)
+    assert [(r.entry, r.path, r.reason) for r in result.rejections] == [
+        (
+            1,
+            "Patient",
+            "its family name is 201 characters long; Careline stores at most 200 "
+            "and does not cut imported text",
+        ),
+        (
+            2,
+            "Patient.identifier",
+            "its identifier value is 65 characters long; Careline stores at most 64 "
+            "and does not cut imported text",
+        ),
+    ]
+
+
+def test_a_long_visit_type_is_kept_whole_and_shortened_visibly_on_the_timeline(
+    tmp_path: Path,
+) -> None:
+    kind = "Consultation " * 30  # 390 characters, more than a timeline title holds
+    visit = encounter("e1", type=[{"text": kind}])
+
+    result = run_import(write_json(tmp_path, "b.json", bundle(patient("p1"), visit)))
+
+    assert counts(result, "Encounter") == (1, 0, 0, 0, 0)
+    title = TimelineEvent.objects.get(kind="encounter").title
+    assert (len(title), title[-1]) == (300, "…")
+    assert kind.strip() in json.dumps(Encounter.objects.get().raw)

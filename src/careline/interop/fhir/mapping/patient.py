@@ -31,7 +31,7 @@ from careline.interop.fhir.values import (
     sub_extension_value,
     text,
 )
-from careline.patients.ingest import SSN_SYSTEM, Identifier, Telecom
+from careline.patients.bulk import SSN_SYSTEM, Identifier, Telecom
 
 MANAGING_ORGANIZATION = "managing_organization"
 PRIMARY_CARE = "primary_care_practitioner_id"

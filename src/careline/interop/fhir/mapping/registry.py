@@ -20,7 +20,7 @@ from careline.interop.fhir.values import (
     telecom_value,
     text,
 )
-from careline.patients.ingest import normalize_contact
+from careline.patients.bulk import normalize_contact
 
 V3_ROLE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 V2_CONTACT_ROLE = "http://terminology.hl7.org/CodeSystem/v2-0131"

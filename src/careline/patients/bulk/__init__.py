@@ -1,11 +1,13 @@
-"""Import-side writes to the registry (FHIR, later HL7 v2): the services module of imports.
+"""The registry's bulk service: the one way imports (FHIR, later HL7 v2) write patients.
 
-Staff writes live in ``careline.patients.services``; these functions take what an import
-has already validated and mapped, write it in bulk for a whole bundle or batch, and leave
-the audit event to the importer (one per patient per bundle).
+Staff writes, one at a time and audited each, live in ``careline.patients.services``; these
+take what an import has already validated and mapped, write it in bulk for a whole bundle
+or batch (through ``careline.platform.bulk`` and ``rows``), and leave the audit event to the
+importer (one per patient per bundle). No other app writes the registry's tables.
 """
 
-from careline.patients.ingest.facts import (
+from careline.patients.bulk.facts import (
+    FACT_MODELS,
     FactOutcome,
     FactRow,
     TimelineRow,
@@ -15,8 +17,10 @@ from careline.patients.ingest.facts import (
     record_source_events,
     upsert_patient_facts,
 )
-from careline.patients.ingest.lookups import find_identifier_owners, patient_refs
-from careline.patients.ingest.records import (
+from careline.patients.bulk.lookups import find_identifier_owners, patient_refs
+from careline.patients.bulk.records import (
+    MRN_TYPE,
+    RECORD_MODELS,
     SSN_SYSTEM,
     Identifier,
     PatientRecord,
@@ -25,14 +29,17 @@ from careline.patients.ingest.records import (
     Telecom,
     normalize_contact,
 )
-from careline.patients.ingest.registry import (
+from careline.patients.bulk.registry import (
     PRIMARY_CARE_ROLE,
     apply_patient_records,
     create_patients,
 )
 
 __all__ = [
+    "FACT_MODELS",
+    "MRN_TYPE",
     "PRIMARY_CARE_ROLE",
+    "RECORD_MODELS",
     "SSN_SYSTEM",
     "FactOutcome",
     "FactRow",

@@ -1,4 +1,4 @@
-"""Bulk write helpers of the ingest: fit text to columns, sync a patient's rows from a source.
+"""Bulk write helpers of the registry's imports: sync a patient's rows from a source.
 
 ``sync_rows`` makes the rows one source record contributes to a patient (identifiers,
 contact points, the care-team entry) equal to what the record now says: it inserts the
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from careline.patients.models import PatientFact
-from careline.platform.rows import fit_fields
+from careline.platform.rows import require_fitting_text
 
 FactT = TypeVar("FactT", bound=PatientFact)
 Wanted = dict[tuple[int, str], dict[str, dict[str, Any]]]
@@ -49,7 +49,7 @@ def sync_rows(
     for (patient_id, group), rows in wanted.items():
         have = existing.get((patient_id, group), {})
         for key, fields in rows.items():
-            fields = fit_fields(model, fields)
+            fields = require_fitting_text(model, fields)
             names.update(fields)
             row = have.pop(key, None)
             if row is None:

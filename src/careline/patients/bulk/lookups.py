@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from careline.patients.ingest.records import PatientRef
+from careline.patients.bulk.records import PatientRef
 from careline.patients.models import Patient, PatientIdentifier
 
 

@@ -8,12 +8,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from careline.patients.models import ContactSystem, ContactUse
+from django.db import models
+
+from careline.patients.models import (
+    ContactPoint,
+    ContactSystem,
+    ContactUse,
+    Patient,
+    PatientIdentifier,
+)
 from careline.patients.normalize import normalize_email, phone_to_e164, search_name
 
 SSN_SYSTEM = "http://hl7.org/fhir/sid/us-ssn"
 MRN_TYPE = "MR"
 _PHONE_SYSTEMS = {ContactSystem.PHONE, ContactSystem.SMS, ContactSystem.FAX}
+# Where a record's parts are stored: for checking text against its columns before writing.
+RECORD_MODELS: dict[str, type[models.Model]] = {
+    "Patient": Patient,
+    "Identifier": PatientIdentifier,
+    "ContactPoint": ContactPoint,
+}
 
 
 @dataclass(frozen=True, slots=True)

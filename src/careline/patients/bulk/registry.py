@@ -13,14 +13,14 @@ from typing import Any
 
 from django.db import transaction
 
-from careline.patients.ingest.records import (
+from careline.patients.bulk.records import (
     PatientRecord,
     PatientRef,
     ResolvedRecord,
     contact_values,
     registry_fields,
 )
-from careline.patients.ingest.writes import sync_rows
+from careline.patients.bulk.writes import sync_rows
 from careline.patients.models import (
     CareTeamMember,
     CommunicationPreference,
@@ -32,7 +32,7 @@ from careline.patients.models import (
 )
 from careline.platform import clock
 from careline.platform.actors import Actor
-from careline.platform.rows import fit_fields
+from careline.platform.rows import require_fitting_text
 
 PRIMARY_CARE_ROLE = "Primary care provider"
 _KEPT_WHEN_ABSENT = frozenset({"ssn", "mrn"})
@@ -51,7 +51,9 @@ def create_patients(
     patients = [
         Patient(
             created_at=now,
-            **fit_fields(Patient, registry_fields(record, source_system=source_system, now=now)),
+            **require_fitting_text(
+                Patient, registry_fields(record, source_system=source_system, now=now)
+            ),
         )
         for record in records
     ]
@@ -93,7 +95,9 @@ def _update_patients(
         fields = registry_fields(item.record, source_system=source_system, now=now)
         fields["received_at"] = received_at
         names.update(fields)
-        patients[item.patient.pk] = Patient(pk=item.patient.pk, **fit_fields(Patient, fields))
+        patients[item.patient.pk] = Patient(
+            pk=item.patient.pk, **require_fitting_text(Patient, fields)
+        )
     rows = list(patients.values())
     Patient.objects.bulk_update(rows, sorted(names - _KEPT_WHEN_ABSENT), batch_size=200)
     for name in sorted(_KEPT_WHEN_ABSENT & names):

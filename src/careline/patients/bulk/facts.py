@@ -24,7 +24,7 @@ from careline.patients.models import (
     TimelineEvent,
 )
 from careline.platform.actors import Actor
-from careline.platform.rows import fit_fields
+from careline.platform.rows import require_fitting_text, shorten, text_limits
 
 FACT_MODELS: dict[str, type[PatientFact]] = {
     "RelatedPerson": RelatedPerson,
@@ -140,7 +140,7 @@ def _upsert(
     pending: dict[FactKey, PatientFact] = {}
     for row in rows:
         current = stored.get(row.key)
-        fields = fit_fields(model, merge(current, row.fields) if merge else row.fields)
+        fields = require_fitting_text(model, merge(current, row.fields) if merge else row.fields)
         if current is not None and all(current.get(k) == v for k, v in fields.items()):
             outcome.unchanged.append(row.key)
             continue
@@ -225,7 +225,7 @@ def add_source_events(
             patient_id=event.patient_id,
             source_system=source_system,
             received_at=received_at,
-            **fit_fields(TimelineEvent, _event_fields(event)),
+            **require_fitting_text(TimelineEvent, _event_fields(event)),
         )
         for event in events
     ]
@@ -233,10 +233,13 @@ def add_source_events(
 
 
 def _event_fields(event: TimelineRow) -> dict[str, Any]:
+    """A timeline event's columns; its title and detail are derived display text, shortened
+    visibly when long (the visit itself keeps the full text)."""
+    limits = text_limits(TimelineEvent)
     return {
         "kind": event.kind,
-        "title": event.title,
-        "detail": event.detail,
+        "title": shorten(event.title, limits["title"]),
+        "detail": shorten(event.detail, limits["detail"]),
         "occurred_at": event.occurred_at,
         "source_key": event.source_key,
     }
@@ -250,7 +253,7 @@ def _write_events(
 ) -> None:
     rows: dict[tuple[int, str], TimelineEvent] = {}
     for event in events:
-        fields = fit_fields(TimelineEvent, _event_fields(event))
+        fields = require_fitting_text(TimelineEvent, _event_fields(event))
         rows[(event.patient_id, event.source_key)] = TimelineEvent(
             pk=stored.get((event.patient_id, event.source_key)),
             patient_id=event.patient_id,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from careline.patients.ingest import PatientRecord, Telecom, normalize_contact
-from careline.patients.ingest.records import contact_values
+from careline.patients.bulk import PatientRecord, Telecom, normalize_contact
+from careline.patients.bulk.records import contact_values
 
 area_codes = st.sampled_from(["617", "212", "415", "312", "808", "907"])
 exchanges = st.integers(min_value=200, max_value=999).map(str)
