@@ -39,12 +39,12 @@ def text_limits(model: type[models.Model]) -> dict[str, int]:
 
 def overlong_text(model: type[models.Model], fields: dict[str, Any]) -> list[tuple[str, int, int]]:
     """(field, length, limit) of each text value longer than its column."""
-    limits = text_limits(model)
-    return [
-        (name, len(value), limits[name])
-        for name, value in fields.items()
-        if isinstance(value, str) and name in limits and len(value) > limits[name]
-    ]
+    found = []
+    for name, limit in text_limits(model).items():
+        value = fields.get(name)
+        if type(value) is str and len(value) > limit:
+            found.append((name, len(value), limit))
+    return found
 
 
 def require_fitting_text(model: type[models.Model], fields: dict[str, Any]) -> dict[str, Any]:

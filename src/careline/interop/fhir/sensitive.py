@@ -16,7 +16,7 @@ would let anyone who reads the database try every SSN against it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -36,12 +36,13 @@ HASH_SALT = "careline.interop.content-hash"
 class SensitiveRule:
     systems: frozenset[str]
     type_codes: frozenset[str]
+    # texts one of which canonical JSON holding a sensitive identifier must contain
+    markers: tuple[str, ...] = field(init=False)
 
-    @property
-    def markers(self) -> tuple[str, ...]:
-        """Texts one of which canonical JSON holding a sensitive identifier must contain."""
-        systems = tuple(f'"system":"{system}"' for system in self.systems)
-        return systems + tuple(f'"code":"{code}"' for code in self.type_codes)
+    def __post_init__(self) -> None:
+        systems = tuple(f'"system":"{system}"' for system in sorted(self.systems))
+        codes = tuple(f'"code":"{code}"' for code in sorted(self.type_codes))
+        object.__setattr__(self, "markers", systems + codes)
 
 
 @cache
