@@ -24,6 +24,7 @@ from careline.patients.models import (
     TimelineEvent,
 )
 from careline.platform.actors import Actor
+from careline.platform.bulk import insert_rows
 from careline.platform.rows import require_fitting_text, shorten, text_limits
 
 FACT_MODELS: dict[str, type[PatientFact]] = {
@@ -221,15 +222,15 @@ def add_source_events(
     """
     del actor
     rows = [
-        TimelineEvent(
-            patient_id=event.patient_id,
-            source_system=source_system,
-            received_at=received_at,
+        {
+            "patient_id": event.patient_id,
+            "source_system": source_system,
+            "received_at": received_at,
             **require_fitting_text(TimelineEvent, _event_fields(event)),
-        )
+        }
         for event in events
     ]
-    TimelineEvent.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    insert_rows(TimelineEvent, rows, ignore_conflicts=True)
 
 
 def _event_fields(event: TimelineRow) -> dict[str, Any]:

@@ -144,3 +144,24 @@ def test_lookups_see_only_their_source() -> None:
     found = select_by_source(_organization(), SOURCE, ["o1", "o9"], ("source_id", "name"))
 
     assert found == [("o1", "North Clinic")]
+
+
+def test_ignore_conflicts_leaves_the_rows_already_there() -> None:
+    def rows(name: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "source_system": SOURCE,
+                "source_id": source_id,
+                "received_at": FIRST,
+                "content_hash": "h1",
+                "raw": {},
+                "name": name,
+            }
+            for source_id in ("o1", "o2")
+        ]
+
+    insert_rows(_organization(), rows("First")[:1])
+
+    insert_rows(_organization(), rows("Second"), ignore_conflicts=True)
+
+    assert [(s, n) for s, n, _, _ in _stored()] == [("o1", "First"), ("o2", "Second")]
