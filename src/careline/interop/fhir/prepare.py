@@ -30,7 +30,7 @@ from careline.interop.fhir.plain import strip_disguises
 from careline.interop.fhir.sensitive import content_hash, may_hold_sensitive, without_sensitive
 from careline.interop.fhir.stored import Stored
 from careline.interop.fhir.summary import CleanedValue, Rejection, Tally
-from careline.interop.fhir.validation import validate_resource
+from careline.interop.fhir.validation import Problem, validate_resource
 from careline.interop.fhir.values import JSON
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def _prepare_entry(prepared: Prepared, context: UnitContext, entry: Entry) -> No
 def _map(
     prepared: Prepared, context: UnitContext, entry: Entry, resource_type: str
 ) -> Mapped | None:
+    """Stages of one resource: unchanged? → validate → map → clean → fits? → stored form."""
     kept: Kept | None = None
     source_id = source_id_of(entry.resource, entry.full_url)
     known = prepared.stored.known_hash(resource_type, source_id)
@@ -95,36 +96,16 @@ def _map(
         if kept.digest == known:
             return _unchanged(context, entry, resource_type, source_id, kept.digest)
     problem = validate_resource(entry.resource)
-    if problem is not None:
-        prepared.tally.reject(
-            prepared.rejection(entry, resource_type, problem.path, problem.reason)
-        )
-        return None
-    if not source_id:
+    if problem is None and not source_id:
         reason = "has no id, so it cannot be imported idempotently"
+        problem = Problem(f"{resource_type}.id", reason)
+    outcome = problem or _mapping(prepared, context, entry, resource_type)
+    if isinstance(outcome, Problem):
         prepared.tally.reject(
-            prepared.rejection(entry, resource_type, f"{resource_type}.id", reason)
+            prepared.rejection(entry, resource_type, outcome.path, outcome.reason)
         )
         return None
-    try:
-        mapping = MAPPERS[resource_type].function(entry.resource, context)
-    except Exception as error:  # a mapper bug must not stop the import of everything else
-        _log_failure("mapping", resource_type, error)
-        reason = f"could not be mapped ({type(error).__name__})"
-        prepared.tally.reject(prepared.rejection(entry, resource_type, resource_type, reason))
-        return None
-    for path, removed in strip_disguises(resource_type, mapping).items():
-        prepared.tally.cleaned_values.append(
-            CleanedValue(
-                prepared.file, entry.index, entry.line, resource_type, path, tuple(removed)
-            )
-        )
-    too_long = text_problem(resource_type, mapping)
-    if too_long is not None:
-        prepared.tally.reject(
-            prepared.rejection(entry, resource_type, too_long.path, too_long.reason)
-        )
-        return None
+    mapping = outcome
     kept = kept or Kept.of(entry.resource)
     if NUL in kept.canonical:
         reason = "contains a NUL character (\\u0000), which cannot be stored"
@@ -133,6 +114,25 @@ def _map(
     return Mapped(
         entry, resource_type, source_id, kept.digest, mapping, kept.canonical, raw=kept.raw
     )
+
+
+def _mapping(
+    prepared: Prepared, context: UnitContext, entry: Entry, resource_type: str
+) -> Mapping | Problem:
+    """The resource mapped, its names and contacts cleaned, its text checked against the
+    columns; or why it cannot be imported."""
+    try:
+        mapping = MAPPERS[resource_type].function(entry.resource, context)
+    except Exception as error:  # a mapper bug must not stop the import of everything else
+        _log_failure("mapping", resource_type, error)
+        return Problem(resource_type, f"could not be mapped ({type(error).__name__})")
+    for path, removed in strip_disguises(resource_type, mapping).items():
+        prepared.tally.cleaned_values.append(
+            CleanedValue(
+                prepared.file, entry.index, entry.line, resource_type, path, tuple(removed)
+            )
+        )
+    return text_problem(resource_type, mapping) or mapping
 
 
 @dataclass(frozen=True, slots=True)
