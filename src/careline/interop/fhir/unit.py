@@ -62,15 +62,6 @@ class ReadyUnit:
     prepared: Prepared
     problem: str | None = None  # why the whole unit is refused (its meta.source)
 
-    @property
-    def keys(self) -> set[tuple[str, str]]:
-        """(resource type, source id) of what the unit writes."""
-        return {
-            (resource_type, item.source_id)
-            for resource_type, items in self.prepared.by_type.items()
-            for item in items
-        }
-
 
 def prepare_unit(unit: Unit, run: Run) -> ReadyUnit:
     """Read what is stored of the unit, then validate and map what changed (no writes)."""
