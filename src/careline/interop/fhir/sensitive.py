@@ -26,6 +26,7 @@ from django.utils.crypto import salted_hmac
 
 from careline.interop.fhir.context import canonical_json
 from careline.interop.fhir.values import JSON, coding_in, text
+from careline.patients.bulk import SSN_SYSTEM
 
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 SSN_TYPE = "SS"
@@ -166,3 +167,27 @@ def _save(model: type[models.Model], rows: dict[Any, tuple[JSON, str]]) -> int:
     count = len(rows)
     rows.clear()
     return count
+
+
+def remove_stored_identifiers(identifiers: type[models.Model], patients: type[models.Model]) -> int:
+    """Delete the sensitive identifiers an earlier importer kept in clear on the registry
+    (an SSN typed ``SS`` under another system); an SSN moves to the patient's encrypted
+    ``ssn`` when she has none. Answers how many identifier rows were removed."""
+    rule = sensitive_rule()
+    wanted = models.Q(system__in=rule.systems) | models.Q(type_code__in=rule.type_codes)
+    rows = list(
+        identifiers._default_manager.filter(wanted).values_list(
+            "pk", "patient_id", "system", "value", "type_code"
+        )
+    )
+    ssns: dict[Any, str] = {}
+    for _, patient_id, system, value, type_code in rows:
+        if system == SSN_SYSTEM or type_code == SSN_TYPE:
+            ssns.setdefault(patient_id, value)
+    with transaction.atomic():
+        having = patients._default_manager.filter(pk__in=ssns).values_list("pk", "ssn")
+        for pk, ssn in list(having):
+            if not ssn:  # an update encrypts it as a save would
+                patients._default_manager.filter(pk=pk).update(ssn=ssns[pk])
+        identifiers._default_manager.filter(pk__in=[row[0] for row in rows]).delete()
+    return len(rows)

@@ -1,6 +1,8 @@
-"""Sensitive identifiers (the SSN) out of every stored raw resource (security review, issue 7).
+"""Sensitive identifiers (the SSN) out of every stored raw resource and out of the registry's
+plain identifiers (security review, issue 7).
 
-Imports no longer store them; this removes them from rows stored before. Not atomic: each
+Imports no longer store them; this removes them from rows stored before (an SSN found only
+among a patient's identifiers moves to her encrypted ``ssn``). Not atomic: each
 batch commits on its own, and SQLite is vacuumed afterwards (VACUUM cannot run in a
 transaction) so the old values do not linger in free pages of the database file.
 """
@@ -9,7 +11,7 @@ from django.apps.registry import Apps
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from careline.interop.fhir.sensitive import strip_stored_rows
+from careline.interop.fhir.sensitive import remove_stored_identifiers, strip_stored_rows
 
 
 def strip_sensitive_identifiers(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -18,6 +20,9 @@ def strip_sensitive_identifiers(apps: Apps, schema_editor: BaseDatabaseSchemaEdi
         names = {field.name for field in model._meta.get_fields()}
         if {"raw", "content_hash", "source_id"} <= names:
             changed += strip_stored_rows(model)
+    changed += remove_stored_identifiers(
+        apps.get_model("patients", "PatientIdentifier"), apps.get_model("patients", "Patient")
+    )
     if changed and schema_editor.connection.vendor == "sqlite":
         with schema_editor.connection.cursor() as cursor:
             cursor.execute("VACUUM")
@@ -31,6 +36,7 @@ class Migration(migrations.Migration):
         ("identity", "0002_initial"),
         ("clinical", "0002_initial"),
         ("directory", "0001_initial"),
+        ("patients", "0004_search_name_index"),
     ]
 
     operations = [

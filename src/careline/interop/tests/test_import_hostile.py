@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib import import_module
 from io import StringIO
 from pathlib import Path
@@ -20,6 +21,7 @@ from ninja.testing import TestClient
 from careline.clinical.models import Condition
 from careline.identity.models import SourceLink
 from careline.interop.api import router
+from careline.interop.fhir.sensitive import remove_stored_identifiers
 from careline.interop.fhir.validation import MAX_NESTING, is_nested_deeper
 from careline.interop.models import ImportRun, ImportStatus
 from careline.interop.tests.test_import_support import (
@@ -36,6 +38,7 @@ from careline.platform.models import AuditAction, AuditEvent, User
 from careline.platform.permissions import Role
 
 pytestmark = pytest.mark.django_db
+FIRST = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SS_TYPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "SS"}]}
 TOO_DEEP = f"is nested more than {MAX_NESTING} levels deep (objects and lists), which is not read"
 
@@ -186,7 +189,13 @@ def test_the_migration_removes_ssns_stored_before(tmp_path: Path, settings: Any)
     settings.CARELINE_SENSITIVE_IDENTIFIER_TYPES = []
     path = write_json(tmp_path, "p.json", _ssn_patient())
     run_import(path)  # as an importer that kept them did
-    assert _holds(database_dump(), PLANTED_SSN)  # the dump sees what is stored in clear
+    owner = Patient.objects.get()
+    kept_in_clear = PatientIdentifier.objects.create(  # as an importer that kept SS types did
+        patient=owner, system="urn:state:ids", value=OTHER_SSN, type_code="SS", received_at=FIRST
+    )
+    dump = database_dump()
+    assert _holds(dump, PLANTED_SSN)  # the dump sees what is stored in clear
+    assert _holds(dump, OTHER_SSN)
     settings.CARELINE_SENSITIVE_IDENTIFIER_SYSTEMS = ["http://hl7.org/fhir/sid/us-ssn"]
     settings.CARELINE_SENSITIVE_IDENTIFIER_TYPES = ["SS"]
     migration = import_module(
@@ -196,6 +205,8 @@ def test_the_migration_removes_ssns_stored_before(tmp_path: Path, settings: Any)
     migration.strip_sensitive_identifiers(django_apps, SimpleNamespace(connection=connection))
 
     assert [i["system"] for i in SourceLink.objects.get().raw["identifier"]] == ["urn:mrn:hospital"]
+    assert not PatientIdentifier.objects.filter(pk=kept_in_clear.pk).exists()
+    assert Patient.objects.get().ssn == PLANTED_SSN  # she had one: kept, encrypted
     dump = database_dump()
     assert not _holds(dump, PLANTED_SSN)
     assert not _holds(dump, OTHER_SSN)
@@ -271,3 +282,17 @@ def test_the_command_line_says_which_values_it_cleaned(tmp_path: Path) -> None:
         out.getvalue()
     )
     assert "Patient.name: removed U+202E" in out.getvalue()
+
+
+def test_an_ssn_kept_only_among_identifiers_moves_to_the_encrypted_field(tmp_path: Path) -> None:
+    run_import(write_json(tmp_path, "p.json", patient("p9")))
+    owner = Patient.objects.get()
+    PatientIdentifier.objects.create(
+        patient=owner, system="urn:state:ids", value=OTHER_SSN, type_code="SS", received_at=FIRST
+    )
+
+    removed = remove_stored_identifiers(PatientIdentifier, Patient)
+
+    assert removed == 1
+    assert list(PatientIdentifier.objects.values_list("value", flat=True)) == ["MRN-p9"]
+    assert Patient.objects.get().ssn == OTHER_SSN
