@@ -25,8 +25,10 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
 from careline.api.errors import MfaRequired
+from careline.platform.actors import actor_from_request
+from careline.platform.authorization import refuse
 from careline.platform.middleware import session_passed_mfa, user_has_mfa
-from careline.platform.models import User
+from careline.platform.models import AuditChannel, User
 from careline.platform.services import TOKEN_PREFIX, authenticate_token
 
 MAX_TOKEN_LENGTH = 200
@@ -68,10 +70,12 @@ class StaffSessionAuth(SessionAuth):
         if settings.CARELINE_REQUIRE_STAFF_MFA and not (
             user_has_mfa(user) and session_passed_mfa(request)
         ):
-            raise MfaRequired(
+            error = MfaRequired(
                 "Sign in to the staff site with your second factor (set one up if you have "
                 "none) before using the API with your session, or use an API token."
             )
+            actor = actor_from_request(request, channel=AuditChannel.API)
+            raise refuse(actor, error, resource_type="Session")
         return user
 
 

@@ -19,7 +19,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from careline.platform.errors import CarelineError
+from careline.platform.actors import actor_from_request
+from careline.platform.authorization import count_anonymous_refusal, refuse
+from careline.platform.errors import CarelineError, PermissionDenied
+from careline.platform.models import AuditChannel
 
 logger = logging.getLogger("careline.api")
 
@@ -117,6 +120,7 @@ def _authentication_error(
     request: HttpRequest, exc: AuthenticationError, api: NinjaAPI
 ) -> HttpResponse:
     message = exc.message if exc.message != "Unauthorized" else _NOT_AUTHENTICATED
+    count_anonymous_refusal(request, channel=AuditChannel.API)
     response = _respond(api, request, 401, "not_authenticated", message, None)
     response["WWW-Authenticate"] = 'Bearer realm="careline"'
     return response
@@ -128,6 +132,12 @@ def _http_error(request: HttpRequest, exc: HttpError, api: NinjaAPI) -> HttpResp
     message = exc.message
     if status == 403 and "CSRF" in message:
         code = "csrf_failed"
+        # A signed-in session refused: audited like every refusal of a known user.
+        refuse(
+            actor_from_request(request, channel=AuditChannel.API),
+            PermissionDenied(message, code=code),
+            resource_type="Session",
+        )
     if status == 400 and message.startswith("Cannot parse request body"):
         # ninja appends the parser's exception text in DEBUG; say what to send instead.
         message = "The request body must be a JSON object (Content-Type: application/json)."

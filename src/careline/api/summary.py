@@ -26,6 +26,7 @@ from careline.clinical.selectors import ClinicalSummary, summarize
 from careline.patients.selectors import PatientRegistryView, get_patient_registry_view
 from careline.platform import clock
 from careline.platform.actors import actor_from_request
+from careline.platform.authorization import api_requires_permission
 from careline.platform.models import AuditChannel
 from careline.platform.permissions import Perm
 
@@ -48,6 +49,7 @@ class PatientSummary:
 @router.get(
     "{uuid:patient_id}/summary", response=PatientSummaryOut, summary="The patient's 360 summary"
 )
+@api_requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
 def get_patient_summary(request: HttpRequest, patient_id: uuid.UUID) -> PatientSummaryOut:
     actor = actor_from_request(request, channel=AuditChannel.API)
     registry = get_patient_registry_view(actor=actor, patient_id=patient_id)

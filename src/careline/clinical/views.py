@@ -9,7 +9,9 @@ strip says is decided in ``clinical.banner`` (the API's summary says the same).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,18 +19,38 @@ from django.views.decorators.http import require_GET
 
 from careline.clinical.selectors import ClinicalSummary, get_clinical_summary
 from careline.platform.actors import actor_from_request
+from careline.platform.authorization import requires_permission
 from careline.platform.errors import CarelineError
 from careline.platform.http import staff_view
+from careline.platform.permissions import Perm
+
+P = ParamSpec("P")
+
+
+def _unavailable_on_error(
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """A refusal or error still answers the panel, with a banner that says allergies are not
+    shown (never one that looks like "no allergies")."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except CarelineError as error:
+            context = {"error": error, "patient_id": kwargs.get("patient_id")}
+            template = "clinical/summary_unavailable.html"
+            return render(request, template, context, status=error.status)
+
+    return wrapper
 
 
 @staff_view
 @require_GET
+@_unavailable_on_error
+@requires_permission(Perm.VIEW_CLINICAL, resource_type="ClinicalSummary")
 def patient_summary(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    try:
-        summary = get_clinical_summary(actor=actor_from_request(request), patient_id=patient_id)
-    except CarelineError as error:
-        context = {"error": error, "patient_id": patient_id}
-        return render(request, "clinical/summary_unavailable.html", context, status=error.status)
+    summary = get_clinical_summary(actor=actor_from_request(request), patient_id=patient_id)
     return render(request, "clinical/patient_summary.html", _summary_context(summary))
 
 

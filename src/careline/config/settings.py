@@ -144,7 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "patients:search"
+LOGIN_REDIRECT_URL = "platform:home"
 LOGOUT_REDIRECT_URL = "account_login"
 
 # django-allauth: staff accounts are created by administrators, never by sign-up.

@@ -16,8 +16,10 @@ from ninja import Router
 
 from careline.interop.importer import import_fhir_payload
 from careline.platform.actors import actor_from_request
-from careline.platform.errors import PermissionDenied, ValidationFailed
-from careline.platform.models import AuditChannel, User
+from careline.platform.authorization import api_requires_permission
+from careline.platform.errors import ValidationFailed
+from careline.platform.models import AuditChannel
+from careline.platform.permissions import Perm
 
 router = Router(tags=["import"])
 
@@ -42,14 +44,13 @@ _BODY = {
     summary="Import FHIR R4: a Bundle, a resource or Bulk-FHIR ndjson",
     openapi_extra=_BODY,
 )
+@api_requires_permission(Perm.IMPORT_FHIR, resource_type="ImportRun")
 def import_fhir(request: HttpRequest, source: str | None = None) -> dict[str, Any]:
     """Validate, map and upsert the resources; answer the per-type summary and rejections.
 
     ``source`` names the sending system (default: the bundle's ``meta.source``, else the
     configured default). Needs the ``interop.import_fhir`` permission.
     """
-    if not isinstance(request.user, User) or not request.user.is_authenticated:
-        raise PermissionDenied("Sign in or send an API token to import FHIR data.")
     try:
         payload = request.body
     except RequestDataTooBig as error:

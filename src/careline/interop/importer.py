@@ -34,8 +34,9 @@ from careline.interop.fhir.unit_state import Run
 from careline.interop.models import ImportRun, ImportStatus
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
-from careline.platform.errors import PermissionDenied, ValidationFailed
-from careline.platform.models import AuditAction, AuditOutcome
+from careline.platform.authorization import require_permission
+from careline.platform.errors import ValidationFailed
+from careline.platform.models import AuditAction
 from careline.platform.permissions import Perm
 
 DEFAULT_BATCH_SIZE = 1000
@@ -162,15 +163,12 @@ def _check_source(source_system: str | None) -> None:
 
 
 def _require_permission(actor: Actor) -> None:
-    if actor.has_permission(Perm.IMPORT_FHIR):
-        return
-    audit.record_event(
-        actor=actor,
-        action=AuditAction.IMPORT,
+    require_permission(
+        actor,
+        Perm.IMPORT_FHIR,
         resource_type="ImportRun",
-        outcome=AuditOutcome.DENIED,
+        message="You do not have permission to import FHIR data.",
     )
-    raise PermissionDenied("You do not have permission to import FHIR data.")
 
 
 def _run(

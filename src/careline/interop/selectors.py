@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from careline.interop.models import ImportRun, ImportStatus
 from careline.platform.actors import Actor
-from careline.platform.errors import PermissionDenied
+from careline.platform.authorization import require_permission
 from careline.platform.permissions import Perm
 
 RUNS_LIMIT = 50
@@ -12,8 +12,13 @@ RUNS_LIMIT = 50
 
 def list_import_runs(*, actor: Actor, limit: int = RUNS_LIMIT) -> list[ImportRun]:
     """The latest import runs, newest first (integration engineers and compliance)."""
-    if not (actor.has_permission(Perm.IMPORT_FHIR) or actor.has_permission(Perm.VIEW_AUDIT_LOG)):
-        raise PermissionDenied("You do not have permission to see import runs.")
+    if not actor.has_permission(Perm.VIEW_AUDIT_LOG):  # compliance reads them too
+        require_permission(
+            actor,
+            Perm.IMPORT_FHIR,
+            resource_type="ImportRun",
+            message="You do not have permission to see import runs.",
+        )
     runs = ImportRun.objects.select_related("started_by").order_by("-started_at", "-pk")
     return list(runs[:limit])
 

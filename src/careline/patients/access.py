@@ -16,8 +16,9 @@ from django.db.models import Q
 from careline.patients.models import CareTeamMember, Patient
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
-from careline.platform.errors import BreakGlassRequired, NotFound, PermissionDenied
-from careline.platform.models import AuditAction, AuditOutcome, BreakGlassAccess
+from careline.platform.authorization import refuse, require_permission
+from careline.platform.errors import BreakGlassRequired, NotFound
+from careline.platform.models import AuditAction, BreakGlassAccess
 from careline.platform.permissions import Perm
 from careline.platform.prepared import JoinedRowLookup
 from careline.platform.services import grant_break_glass
@@ -47,20 +48,23 @@ def access_patient(
     action: str | None = AuditAction.READ,
     resource_type: str = "Patient",
 ) -> PatientAccess:
-    """Check and (unless ``action`` is None) audit one access to one patient."""
-    if not actor.has_permission(permission):
-        _record_denial(actor, patient_id, resource_type, permission)
-        raise PermissionDenied("Your role does not allow this.", details={"permission": permission})
+    """Check and (unless ``action`` is None) audit one access to one patient.
+
+    A refusal (no permission, or out of scope without break-glass) is audited once; a
+    missing patient is not a refusal (404).
+    """
+    require_permission(actor, permission, resource_type=resource_type, patient_id=patient_id)
     patient = _PATIENT_BY_PUBLIC_ID.get(patient_id)
     if patient is None:
         raise NotFound("No such patient.")
     is_break_glass = not is_in_scope(actor=actor, patient=patient)
     if is_break_glass and not has_active_break_glass(actor=actor, patient_id=patient_id):
-        raise BreakGlassRequired(
+        error = BreakGlassRequired(
             "This patient is outside your care teams and locations. "
             "State the reason for access to continue (break-glass).",
             details={"patient_id": str(patient_id)},
         )
+        raise refuse(actor, error, resource_type=resource_type, patient_id=patient_id)
     if action is not None:
         audit.record_event(
             actor=actor,
@@ -98,21 +102,13 @@ def has_active_break_glass(*, actor: Actor, patient_id: uuid.UUID) -> bool:
 
 def break_glass(*, actor: Actor, patient_id: uuid.UUID, reason: str) -> BreakGlassAccess:
     """Open an out-of-scope patient with a stated reason (the patient must exist)."""
-    if not actor.has_permission(Perm.VIEW_PATIENT):
-        raise PermissionDenied("Your role does not allow opening patient records.")
+    require_permission(
+        actor,
+        Perm.VIEW_PATIENT,
+        resource_type="Patient",
+        patient_id=patient_id,
+        message="Your role does not allow opening patient records.",
+    )
     if not Patient.objects.filter(public_id=patient_id).exists():
         raise NotFound("No such patient.")
     return grant_break_glass(actor=actor, patient_id=patient_id, reason=reason)
-
-
-def _record_denial(
-    actor: Actor, patient_id: uuid.UUID, resource_type: str, permission: str
-) -> None:
-    audit.record_event(
-        actor=actor,
-        action=AuditAction.ACCESS_DENIED,
-        resource_type=resource_type,
-        resource_id=str(patient_id),
-        outcome=AuditOutcome.DENIED,
-        details={"permission": permission},
-    )

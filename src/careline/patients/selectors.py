@@ -36,7 +36,8 @@ from careline.patients.normalize import parse_date, phone_to_e164, search_text
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
 from careline.platform.audit.selectors import SEARCH_LISTED_PATIENTS
-from careline.platform.errors import PermissionDenied, ValidationFailed
+from careline.platform.authorization import require_permission
+from careline.platform.errors import ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Perm
 
@@ -94,8 +95,12 @@ class PatientHit:
 
 def search_patients(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> list[PatientHit]:
     """Patients matching a name fragment, birth date, phone (any format) or MRN."""
-    if not actor.has_permission(Perm.VIEW_PATIENT):
-        raise PermissionDenied("Your role does not allow searching patients.")
+    require_permission(
+        actor,
+        Perm.VIEW_PATIENT,
+        resource_type="Patient",
+        message="Your role does not allow searching patients.",
+    )
     if len(text.strip()) < MIN_QUERY_LENGTH:
         raise ValidationFailed(
             f"Type at least {MIN_QUERY_LENGTH} characters of a name, a birth date, "

@@ -74,7 +74,7 @@ def _require_choice(value: str, choices: Any, field: str) -> None:
 def add_contact_point(
     *, actor: Actor, patient_id: uuid.UUID, system: str, value: str, use: str = ""
 ) -> ContactPoint:
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT, "ContactPoint")
     patient = access.patient
     _require_choice(system, ContactSystem, "system")
     if use:
@@ -115,7 +115,7 @@ def update_contact_point(
     value: str,
     use: str | None = None,
 ) -> ContactPoint:
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT, "ContactPoint")
     patient = access.patient
     with transaction.atomic():
         contact = (
@@ -144,7 +144,7 @@ def update_contact_point(
 
 
 def remove_contact_point(*, actor: Actor, patient_id: uuid.UUID, contact_id: uuid.UUID) -> None:
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT, "ContactPoint")
     patient = access.patient
     with transaction.atomic():
         updated = ContactPoint.objects.filter(
@@ -166,7 +166,9 @@ def update_communication_preference(
     quiet_hours_end: time | None,
     time_zone: str,
 ) -> CommunicationPreference:
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_PREFERENCES)
+    access = _access_for_change(
+        actor, patient_id, Perm.CHANGE_PREFERENCES, "CommunicationPreference"
+    )
     patient = access.patient
     if preferred_channel:
         _require_choice(preferred_channel, Channel, "preferred_channel")
@@ -216,7 +218,7 @@ def record_consent(
     description: str = "",
 ) -> Consent:
     """Record a consent decision; earlier decisions stay as history."""
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONSENT)
+    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONSENT, "Consent")
     patient = access.patient
     _require_choice(purpose, ConsentPurpose, "purpose")
     _require_choice(status, ConsentStatus, "status")
@@ -239,9 +241,17 @@ def record_consent(
     return consent
 
 
-def _access_for_change(actor: Actor, patient_id: uuid.UUID, permission: str) -> PatientAccess:
+def _access_for_change(
+    actor: Actor, patient_id: uuid.UUID, permission: str, resource_type: str
+) -> PatientAccess:
     """Check the write; its own audit event (with the break-glass flag) comes with it."""
-    return access_patient(actor=actor, patient_id=patient_id, permission=permission, action=None)
+    return access_patient(
+        actor=actor,
+        patient_id=patient_id,
+        permission=permission,
+        action=None,
+        resource_type=resource_type,
+    )
 
 
 def _validate_time_zone(name: str) -> None:

@@ -14,6 +14,8 @@ from django.http import HttpRequest
 
 from careline.platform.models import AuditChannel, Purpose, User
 
+_SYSTEM_CHANNELS = frozenset({AuditChannel.CLI, AuditChannel.TASK})
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -35,9 +37,10 @@ class Actor:
         return self.label or "system"
 
     def has_permission(self, name: str) -> bool:
-        """System actors (commands run on the server) hold every permission."""
+        """System actors (commands and tasks run on the server) hold every permission; a
+        request without a signed-in user holds none."""
         if self.user is None:
-            return True
+            return self.channel in _SYSTEM_CHANNELS
         return self.user.has_careline_permission(name)
 
     def for_purpose(self, purpose: str) -> Actor:

@@ -1,16 +1,23 @@
-"""Navigation entries shown to the signed-in user, by permission."""
+"""What every staff page knows about the signed-in user: her navigation and her permissions.
+
+``navigation`` lists the pages her role may open (and that exist); ``may`` answers "may she
+open it" in templates by permission name without the app prefix (``may.view_audit_log``),
+so a link is shown only to a role that may follow it. Both come from the declarations in
+``careline.platform.permissions``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from careline.platform.models import User
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Perm, permissions_for_role
 
 
 @dataclass(frozen=True)
@@ -31,14 +38,39 @@ NAVIGATION = (
     NavItem("Break-glass review", "platform:break_glass_review", Perm.REVIEW_BREAK_GLASS),
 )
 
+# ``may`` keys: "patients.view_patient" → "view_patient".
+_SHORT_NAMES = {
+    value: value.partition(".")[2] for name, value in vars(Perm).items() if name.isupper()
+}
+
+
+def granted_permissions(user: Any) -> frozenset[str]:
+    """The permissions of a signed-in, active staff user (none for anyone else)."""
+    if not isinstance(user, User) or not user.is_active:
+        return frozenset()
+    return permissions_for_role(user.role)
+
+
+def navigation_for(user: Any, items: Sequence[NavItem] = NAVIGATION) -> list[NavItem]:
+    """The pages ``user`` may open, in menu order (apps still being built are left out)."""
+    granted = granted_permissions(user)
+    return [item for item in items if item.permission in granted and _exists(item)]
+
+
+def _exists(item: NavItem) -> bool:
+    try:
+        reverse(item.url_name)
+    except NoReverseMatch:
+        return False
+    return True
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    user = request.user
-    items = []
-    if isinstance(user, User):
-        items = [item for item in NAVIGATION if user.has_careline_permission(item.permission)]
+    user = getattr(request, "user", None)
+    granted = granted_permissions(user)
     return {
-        "navigation": items,
+        "navigation": navigation_for(user),
+        "may": {short: permission in granted for permission, short in _SHORT_NAMES.items()},
         "demo_mode": settings.DEMO_MODE,
         "inactivity_timeout_seconds": settings.CARELINE_INACTIVITY_TIMEOUT_SECONDS,
     }

@@ -10,22 +10,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from careline.platform import clock
-from careline.platform.errors import CarelineError, PermissionDenied
-from careline.platform.models import User
+from careline.platform.authorization import count_anonymous_refusal
+from careline.platform.errors import CarelineError
+from careline.platform.models import AuditChannel
 
 P = ParamSpec("P")
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+R = TypeVar("R", bound=HttpResponseBase)
+View = Callable[Concatenate[HttpRequest, P], R]
 
 _PAGE_TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}
 FRAGMENT_TEMPLATE = "errors/fragment.html"
@@ -54,11 +57,18 @@ def render_error(request: HttpRequest, error: CarelineError) -> HttpResponse:
     return render(request, template, context, status=error.status)
 
 
-def staff_view(view: View[P]) -> View[P]:
-    """Signed-in staff only; clinic time zone; never cached; Careline errors as 4xx."""
+def staff_view(view: View[P, HttpResponseBase]) -> View[P, HttpResponseBase]:
+    """Signed-in staff only; clinic time zone; never cached; Careline errors as 4xx.
+
+    Pages and streamed downloads alike. An anonymous request is sent to the login page and
+    counted (``count_anonymous_refusal``), not audited.
+    """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            count_anonymous_refusal(request, channel=AuditChannel.UI)
+            return redirect_to_login(request.get_full_path())
         with timezone.override(clinic_time_zone()):
             try:
                 response = view(request, *args, **kwargs)
@@ -67,22 +77,4 @@ def staff_view(view: View[P]) -> View[P]:
         add_never_cache_headers(response)
         return response
 
-    return login_required(wrapper)
-
-
-def requires_permission(name: str) -> Callable[[View[P]], View[P]]:
-    """Refuse (403) a signed-in user whose role lacks ``name``; wear it inside ``staff_view``."""
-
-    def decorator(view: View[P]) -> View[P]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-            user = request.user
-            if not (isinstance(user, User) and user.has_careline_permission(name)):
-                raise PermissionDenied(
-                    "Your role does not allow this.", details={"permission": name}
-                )
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
+    return wrapper

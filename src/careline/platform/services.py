@@ -13,6 +13,7 @@ from django.db import transaction
 
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
+from careline.platform.authorization import refuse, require_permission
 from careline.platform.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from careline.platform.models import (
     ApiToken,
@@ -31,7 +32,8 @@ TOKEN_PREFIX = "cl_"  # noqa: S105 (a public marker, not a secret)
 def grant_break_glass(*, actor: Actor, patient_id: uuid.UUID, reason: str) -> BreakGlassAccess:
     """Record why ``actor`` opens a patient outside her scope; flagged for review."""
     if actor.user is None:
-        raise PermissionDenied("Break-glass access is for signed-in staff.")
+        error = PermissionDenied("Break-glass access is for signed-in staff.")
+        raise refuse(actor, error, resource_type="Patient", patient_id=patient_id)
     reason = reason.strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise ValidationFailed(
@@ -60,14 +62,22 @@ def grant_break_glass(*, actor: Actor, patient_id: uuid.UUID, reason: str) -> Br
 
 
 def review_break_glass(*, actor: Actor, access_id: uuid.UUID, note: str) -> BreakGlassAccess:
-    if not actor.has_permission(Perm.REVIEW_BREAK_GLASS):
-        raise PermissionDenied("You may not review break-glass access.")
+    require_permission(
+        actor,
+        Perm.REVIEW_BREAK_GLASS,
+        resource_type="BreakGlassAccess",
+        resource_id=str(access_id),
+        message="You may not review break-glass access.",
+    )
+    # Whose access it is never changes: refused (and audited) before the review transaction.
+    owner_id = BreakGlassAccess.objects.filter(public_id=access_id).values_list("user_id").first()
+    if owner_id is None:
+        raise NotFound("No such break-glass access.")
+    if actor.user is not None and owner_id[0] == actor.user.pk:
+        error = PermissionDenied("Another reviewer must review your own break-glass access.")
+        raise refuse(actor, error, resource_type="BreakGlassAccess", resource_id=str(access_id))
     with transaction.atomic():
-        access = BreakGlassAccess.objects.select_for_update().filter(public_id=access_id).first()
-        if access is None:
-            raise NotFound("No such break-glass access.")
-        if access.user_id == (actor.user.pk if actor.user else None):
-            raise PermissionDenied("Another reviewer must review your own break-glass access.")
+        access = BreakGlassAccess.objects.select_for_update().get(public_id=access_id)
         if access.reviewed_at is not None:
             raise Conflict(f"This access was already reviewed by {access.reviewed_by}.")
         access.reviewed_by = actor.user
@@ -95,8 +105,9 @@ def hash_token(secret: str) -> str:
 
 
 def issue_api_token(*, actor: Actor, user: User, name: str) -> IssuedToken:
-    if not actor.has_permission(Perm.MANAGE_USERS):
-        raise PermissionDenied("You may not issue API tokens.")
+    require_permission(
+        actor, Perm.MANAGE_USERS, resource_type="ApiToken", message="You may not issue API tokens."
+    )
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
@@ -115,6 +126,34 @@ def issue_api_token(*, actor: Actor, user: User, name: str) -> IssuedToken:
             details={"user": str(user.public_id)},
         )
     return IssuedToken(token=token, secret=secret)
+
+
+def revoke_api_token(*, actor: Actor, prefix: str) -> ApiToken:
+    """Revoke the one active token with ``prefix``; audited."""
+    require_permission(
+        actor, Perm.MANAGE_USERS, resource_type="ApiToken", message="You may not revoke API tokens."
+    )
+    with transaction.atomic():
+        tokens = list(
+            ApiToken.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(prefix=prefix, revoked_at__isnull=True)[:2]
+        )
+        if not tokens:
+            raise NotFound(f"No active API token has the prefix {prefix!r}.")
+        if len(tokens) > 1:
+            raise Conflict(f"More than one active token has the prefix {prefix!r}.")
+        token = tokens[0]
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record_event(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            resource_type="ApiToken",
+            resource_id=str(token.public_id),
+            details={"change": "revoked", "user": str(token.user.public_id)},
+        )
+    return token
 
 
 # Every API request checks its token: one query, the token joined with its user, built once

@@ -5,6 +5,7 @@ from careline.platform import views
 app_name = "platform"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export_csv, name="audit_export_csv"),
     path("audit/export.ndjson", views.audit_export_fhir, name="audit_export_fhir"),

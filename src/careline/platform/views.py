@@ -8,20 +8,15 @@ an ``access_denied`` entry.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from careline.platform import audit
@@ -29,78 +24,21 @@ from careline.platform.actors import actor_from_request
 from careline.platform.audit import export as audit_export
 from careline.platform.audit import selectors as audit_selectors
 from careline.platform.audit.services import record_log_view
-from careline.platform.errors import CarelineError, PermissionDenied
+from careline.platform.authorization import requires_permission
+from careline.platform.context_processors import navigation_for
 from careline.platform.forms import AuditFilterForm, BreakGlassReviewForm
-from careline.platform.http import clinic_time_zone, render_error, staff_view
-from careline.platform.models import (
-    AuditAction,
-    AuditEvent,
-    AuditOutcome,
-    BreakGlassAccess,
-    Purpose,
-    User,
-)
+from careline.platform.http import staff_view
+from careline.platform.models import AuditAction, AuditEvent, BreakGlassAccess, Purpose, User
 from careline.platform.permissions import Perm, Role
 from careline.platform.selectors import get_break_glass_queue
 from careline.platform.services import review_break_glass
+from careline.platform.workspaces import upcoming_work
 
-P = ParamSpec("P")
-R = TypeVar("R", bound=HttpResponseBase)
 _ROLE_LABELS = dict(Role.choices)
 _EXPORT_CONTENT_TYPES = {
     audit_export.ExportFormat.CSV: "text/csv; charset=utf-8",
     audit_export.ExportFormat.FHIR: "application/fhir+ndjson",
 }
-
-
-def audited_permission(
-    permission: str, *, resource_type: str
-) -> Callable[[Callable[Concatenate[HttpRequest, P], R]], Callable[Concatenate[HttpRequest, P], R]]:
-    """Refuse (403) a user whose role lacks ``permission`` and audit the refusal.
-
-    Wear it inside ``staff_view`` (or ``export_view``), which turn the error into the 403 page.
-    """
-
-    def decorator(
-        view: Callable[Concatenate[HttpRequest, P], R],
-    ) -> Callable[Concatenate[HttpRequest, P], R]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            user = request.user
-            if not (isinstance(user, User) and user.has_careline_permission(permission)):
-                audit.record_event(
-                    actor=actor_from_request(request),
-                    action=AuditAction.ACCESS_DENIED,
-                    resource_type=resource_type,
-                    outcome=AuditOutcome.DENIED,
-                    details={"permission": permission},
-                )
-                raise PermissionDenied(
-                    "Your role does not allow this.", details={"permission": permission}
-                )
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def export_view(
-    view: Callable[Concatenate[HttpRequest, P], HttpResponseBase],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
-    """``staff_view`` for a streamed download (a StreamingHttpResponse)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
-        with timezone.override(clinic_time_zone()):
-            try:
-                response = view(request, *args, **kwargs)
-            except CarelineError as error:
-                response = render_error(request, error)
-        add_never_cache_headers(response)
-        return response
-
-    return login_required(wrapper)
 
 
 # --- audit log ----------------------------------------------------------------------------
@@ -114,7 +52,7 @@ class AuditRow:
 
 @staff_view
 @require_GET
-@audited_permission(Perm.VIEW_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
+@requires_permission(Perm.VIEW_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
@@ -142,7 +80,6 @@ def _render_audit_log(
         "form": form,
         "rows": [],
         "filter_query": filter_query,
-        "can_export": _user_may(request, Perm.EXPORT_AUDIT_LOG),
         "newest_url": f"{log_url}?{filter_query}" if filter_query else log_url,
         "newer_url": None,
         "older_url": None,
@@ -170,20 +107,16 @@ def _page_url(base: str, filter_query: str, **cursor: int) -> str:
     return f"{base}?{'&'.join(part for part in (filter_query, urlencode(cursor)) if part)}"
 
 
-def _user_may(request: HttpRequest, permission: str) -> bool:
-    return isinstance(request.user, User) and request.user.has_careline_permission(permission)
-
-
-@export_view
+@staff_view
 @require_GET
-@audited_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
+@requires_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_export_csv(request: HttpRequest) -> HttpResponseBase:
     return _stream_export(request, audit_export.ExportFormat.CSV)
 
 
-@export_view
+@staff_view
 @require_GET
-@audited_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
+@requires_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_export_fhir(request: HttpRequest) -> HttpResponseBase:
     return _stream_export(request, audit_export.ExportFormat.FHIR)
 
@@ -215,14 +148,14 @@ class BreakGlassRow:
 
 @staff_view
 @require_GET
-@audited_permission(Perm.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
+@requires_permission(Perm.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
 def break_glass_review(request: HttpRequest) -> HttpResponse:
     return _render_break_glass_review(request)
 
 
 @staff_view
 @require_POST
-@audited_permission(Perm.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
+@requires_permission(Perm.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
 def break_glass_mark_reviewed(request: HttpRequest, access_id: uuid.UUID) -> HttpResponse:
     form = BreakGlassReviewForm(request.POST, auto_id=_form_id(access_id))
     if not form.is_valid():
@@ -267,3 +200,18 @@ def _review_form(
 
 def _form_id(access_id: uuid.UUID) -> str:
     return f"id_%s_{access_id}"
+
+
+# --- where a role starts ------------------------------------------------------------------
+
+
+@staff_view
+@require_GET
+def home(request: HttpRequest) -> HttpResponseBase:
+    """The first page of the user's work, or a home page saying what her role can do here."""
+    pages = navigation_for(request.user)
+    if pages:
+        return redirect(pages[0].url)
+    role = request.user.role if isinstance(request.user, User) else ""
+    context = {"role_label": _ROLE_LABELS.get(role, role), "upcoming": upcoming_work(role)}
+    return render(request, "platform/home.html", context)

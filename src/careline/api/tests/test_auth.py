@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from django.test import Client
 
 from careline.api.tests.helpers import ApiCaller, error_of
 from careline.patients.models import Consent, Patient
+from careline.platform.authorization import ANONYMOUS_REFUSALS
 from careline.platform.models import ApiToken, AuditEvent
 
 CONSENT = {"purpose": "sms", "status": "active"}
@@ -94,7 +96,9 @@ def test_session_write_without_csrf_token_is_refused(
     assert response.status_code == 403
     assert error_of(response)["code"] == "csrf_failed"
     assert not Consent.objects.exists()
-    assert AuditEvent.objects.count() == events_before
+    assert refusals_since(events_before) == [
+        (scheduler.user.pk, "Session", {"reason": "csrf_failed"})
+    ]
 
 
 @pytest.mark.usefixtures("no_mfa_required")
@@ -123,13 +127,29 @@ def test_token_writes_need_no_csrf_token(scheduler: ApiCaller, patient: Patient)
     assert response.status_code == 201
 
 
-def test_anonymous_write_is_401_not_a_csrf_failure(patient: Patient) -> None:
+def test_anonymous_write_is_401_not_a_csrf_failure_counted_not_audited(
+    patient: Patient, caplog: pytest.LogCaptureFixture
+) -> None:
     client = Client(enforce_csrf_checks=True)
+    counted, events_before = ANONYMOUS_REFUSALS["api"], AuditEvent.objects.count()
 
-    response = client.post(consent_url(patient), CONSENT, content_type="application/json")
+    with caplog.at_level(logging.INFO, logger="careline.access"):
+        response = client.post(consent_url(patient), CONSENT, content_type="application/json")
 
     assert response.status_code == 401
     assert error_of(response)["code"] == "not_authenticated"
+    assert ANONYMOUS_REFUSALS["api"] == counted + 1
+    assert AuditEvent.objects.count() == events_before
+    assert [r.getMessage() for r in caplog.records if r.name == "careline.access"] == [
+        "Refused an unauthenticated api request: POST /api/patients/<uuidstr:patient_id>/consents"
+    ]
+
+
+def refusals_since(count: int) -> list[tuple[int | None, str, dict[str, str]]]:
+    """(actor, resource type, details) of the audit entries after the first ``count``."""
+    events = AuditEvent.objects.order_by("sequence")[count:]
+    assert {(event.action, event.outcome) for event in events} <= {("access_denied", "denied")}
+    return [(event.actor_id, event.resource_type, event.details) for event in events]
 
 
 @pytest.mark.usefixtures("no_mfa_required")
@@ -157,7 +177,9 @@ def test_with_mfa_required_a_session_without_mfa_is_refused_but_a_token_works(
 
     assert by_session.status_code == 403
     assert error_of(by_session)["code"] == "mfa_required"
-    assert AuditEvent.objects.count() == events_before
+    assert refusals_since(events_before) == [
+        (scheduler.user.pk, "Session", {"reason": "mfa_required"})
+    ]
     by_token = Client().get(url, headers=scheduler.headers)
     assert by_token.status_code == 200
 

@@ -1,7 +1,9 @@
 """Every endpoint by every kind of caller: anonymous, bad token, role without the permission,
 role with it, patient outside her scope with and without break-glass.
 
-Denied calls must change nothing: no rows, no audit event other than the denial itself.
+Denied calls must change nothing: no rows, and exactly one audit entry — the refusal — for a
+known caller (a token's user); none for an anonymous caller or a bad credential, which are
+counted instead.
 """
 
 from __future__ import annotations
@@ -24,11 +26,17 @@ from careline.patients.models import (
     TimelineEvent,
 )
 from careline.platform import clock
-from careline.platform.models import ApiToken, AuditAction, AuditEvent, BreakGlassAccess
-from careline.platform.permissions import Role
+from careline.platform.authorization import ANONYMOUS_REFUSALS
+from careline.platform.models import (
+    ApiToken,
+    AuditAction,
+    AuditChannel,
+    AuditEvent,
+    AuditOutcome,
+    BreakGlassAccess,
+)
+from careline.platform.permissions import Perm, Role
 from careline.testing.factories import ContactPointFactory
-
-DENIAL_ACTIONS = {AuditAction.ACCESS_DENIED}
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Endpoint:
     success: int
     audit_action: str
     audit_resource: str
+    permission: str
     is_patient_scoped: bool = True
 
 
@@ -54,9 +63,20 @@ ENDPOINTS = [
         200,
         AuditAction.SEARCH,
         "Patient",
+        Perm.VIEW_PATIENT,
         is_patient_scoped=False,
     ),
-    Endpoint("get", "GET", "/api/patients/{patient}", None, Role.MARKETER, 200, "read", "Patient"),
+    Endpoint(
+        "get",
+        "GET",
+        "/api/patients/{patient}",
+        None,
+        Role.MARKETER,
+        200,
+        "read",
+        "Patient",
+        Perm.VIEW_PATIENT,
+    ),
     Endpoint(
         "timeline",
         "GET",
@@ -66,6 +86,7 @@ ENDPOINTS = [
         200,
         AuditAction.READ,
         "Timeline",
+        Perm.VIEW_PATIENT,
     ),
     Endpoint(
         "summary",
@@ -76,6 +97,7 @@ ENDPOINTS = [
         200,
         AuditAction.READ,
         "Patient",
+        Perm.VIEW_PATIENT,
     ),
     Endpoint(
         "add_contact",
@@ -86,6 +108,7 @@ ENDPOINTS = [
         201,
         AuditAction.CREATE,
         "ContactPoint",
+        Perm.CHANGE_CONTACT,
     ),
     Endpoint(
         "update_contact",
@@ -96,6 +119,7 @@ ENDPOINTS = [
         200,
         AuditAction.UPDATE,
         "ContactPoint",
+        Perm.CHANGE_CONTACT,
     ),
     Endpoint(
         "remove_contact",
@@ -106,6 +130,7 @@ ENDPOINTS = [
         204,
         AuditAction.DELETE,
         "ContactPoint",
+        Perm.CHANGE_CONTACT,
     ),
     Endpoint(
         "communication_preference",
@@ -116,6 +141,7 @@ ENDPOINTS = [
         200,
         AuditAction.UPDATE,
         "CommunicationPreference",
+        Perm.CHANGE_PREFERENCES,
     ),
     Endpoint(
         "consent",
@@ -126,6 +152,7 @@ ENDPOINTS = [
         201,
         AuditAction.CREATE,
         "Consent",
+        Perm.CHANGE_CONSENT,
     ),
     Endpoint(
         "break_glass",
@@ -136,6 +163,7 @@ ENDPOINTS = [
         201,
         AuditAction.BREAK_GLASS,
         "Patient",
+        Perm.VIEW_PATIENT,
         is_patient_scoped=False,
     ),
 ]
@@ -181,6 +209,17 @@ def audit_since(sequence: int) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(sequence__gt=sequence).order_by("sequence"))
 
 
+def refusals(events: list[AuditEvent]) -> list[tuple[Any, ...]]:
+    """(actor, resource type, patient, details) of refusal entries; any other entry fails."""
+    for event in events:
+        assert (event.action, event.outcome, event.channel) == (
+            AuditAction.ACCESS_DENIED,
+            AuditOutcome.DENIED,
+            AuditChannel.API,
+        ), event
+    return [(e.actor_id, e.resource_type, e.patient_id, e.details) for e in events]
+
+
 def last_sequence() -> int:
     event = AuditEvent.objects.order_by("-sequence").first()
     return (event.sequence or 0) if event else 0
@@ -199,7 +238,7 @@ PHI_OF_OUTSIDE = ("Ottilie", "Quennell", "MRN7000002", "1951", "987-65-4321", "+
 def test_anonymous_caller_gets_401_and_changes_nothing(
     api_client: Client, endpoint: Endpoint, patient: Patient, with_contacts: None
 ) -> None:
-    before, sequence = state(), last_sequence()
+    before, sequence, counted = state(), last_sequence(), ANONYMOUS_REFUSALS["api"]
 
     response = call(api_client, endpoint, patient)
 
@@ -207,6 +246,7 @@ def test_anonymous_caller_gets_401_and_changes_nothing(
     assert error_of(response)["code"] == "not_authenticated"
     assert state() == before
     assert audit_since(sequence) == []
+    assert ANONYMOUS_REFUSALS["api"] == counted + 1
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
@@ -234,7 +274,7 @@ def test_bad_credentials_get_401(
         scheduler.user.save(update_fields=["is_active"])
     else:
         headers = {"Authorization": "Basic c3RhZmY6cGFzc3dvcmQ="}
-    before, sequence = state(), last_sequence()
+    before, sequence, counted = state(), last_sequence(), ANONYMOUS_REFUSALS["api"]
 
     response = call(api_client, endpoint, patient, headers=headers)
 
@@ -243,6 +283,7 @@ def test_bad_credentials_get_401(
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert state() == before
     assert audit_since(sequence) == []
+    assert ANONYMOUS_REFUSALS["api"] == counted + 1
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
@@ -261,7 +302,15 @@ def test_role_without_the_permission_gets_403_and_changes_nothing(
     assert response.status_code == 403
     assert error_of(response)["code"] == "permission_denied"
     assert state() == before
-    assert {event.action for event in audit_since(sequence)} <= DENIAL_ACTIONS
+    expected_patient = None if endpoint.name == "search" else patient.public_id
+    assert refusals(audit_since(sequence)) == [
+        (
+            caller.user.pk,
+            endpoint.audit_resource,
+            expected_patient,
+            {"permission": endpoint.permission},
+        )
+    ]
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
@@ -306,7 +355,14 @@ def test_patient_outside_scope_needs_break_glass_and_leaks_nothing(
     for phi in PHI_OF_OUTSIDE:
         assert phi not in body
     assert state() == before
-    assert audit_since(sequence) == []
+    assert refusals(audit_since(sequence)) == [
+        (
+            scheduler.user.pk,
+            endpoint.audit_resource,
+            outside_patient.public_id,
+            {"reason": "break_glass_required"},
+        )
+    ]
 
 
 @pytest.mark.parametrize("endpoint", SCOPED, ids=_id)

@@ -17,6 +17,7 @@ from careline.patients.tests.ui_support import (
     patient_in_scope_of,
     signed_in,
 )
+from careline.platform.models import AuditEvent
 from careline.platform.permissions import Role
 from careline.testing.factories import (
     AllergyFactory,
@@ -80,7 +81,10 @@ def test_role_without_clinical_access_gets_403_and_an_honest_banner(client, make
     assert response.status_code == 403
     assert "Iodinated" not in html
     assert "Allergies not shown." in _banner_of_error(html)
-    assert audit_rows() == [("access_denied", "ClinicalSummary", None, False)]
+    assert audit_rows() == [("access_denied", "ClinicalSummary", patient.public_id, False)]
+    assert AuditEvent.objects.get(action="access_denied").details == {
+        "permission": "clinical.view_clinical"
+    }
 
 
 def _banner_of_error(html):
@@ -99,7 +103,10 @@ def test_out_of_scope_without_break_glass_asks_for_a_reason(client, make_user):
     assert response.status_code == 403
     assert "Access requires a reason." in html
     assert "Iodinated" not in html and patient.family_name not in html
-    assert audit_rows() == []
+    assert audit_rows() == [("access_denied", "ClinicalSummary", patient.public_id, False)]
+    assert AuditEvent.objects.get(action="access_denied").details == {
+        "reason": "break_glass_required"
+    }
 
 
 def test_out_of_scope_with_break_glass_is_shown_and_flagged(client, make_user):

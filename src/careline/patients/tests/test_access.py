@@ -30,12 +30,18 @@ def scheduler(make_user, actor_for):
     return actor_for(make_user(Role.SCHEDULER))
 
 
-def test_out_of_scope_patient_needs_break_glass_and_nothing_is_audited(scheduler):
+def test_out_of_scope_patient_needs_break_glass_and_the_refusal_is_audited(scheduler):
     patient = PatientFactory.create()
 
     with pytest.raises(BreakGlassRequired):
         access_patient(actor=scheduler, patient_id=patient.public_id)
-    assert AuditEvent.objects.count() == 0
+    event = AuditEvent.objects.get()
+    assert (event.action, event.outcome, event.patient_id, event.details) == (
+        "access_denied",
+        "denied",
+        patient.public_id,
+        {"reason": "break_glass_required"},
+    )
 
 
 def test_patient_at_one_of_her_locations_is_in_scope(scheduler):
@@ -116,7 +122,12 @@ def test_role_without_the_permission_is_denied_and_the_denial_audited(make_user,
     with pytest.raises(PermissionDenied):
         access_patient(actor=marketer, patient_id=patient.public_id)
     event = AuditEvent.objects.get()
-    assert (event.action, event.outcome, event.patient_id) == ("access_denied", "denied", None)
+    assert (event.action, event.outcome, event.patient_id, event.details) == (
+        "access_denied",
+        "denied",
+        patient.public_id,
+        {"permission": "patients.view_patient"},
+    )
 
 
 def test_system_actors_are_in_scope():

@@ -126,7 +126,13 @@ def test_roles_without_patient_access_cannot_search(make_user, actor_for):
 
     with pytest.raises(PermissionDenied):
         search_patients(actor=marketer, text="robert")
-    assert AuditEvent.objects.count() == 0
+    event = AuditEvent.objects.get()
+    assert (event.action, event.outcome, event.resource_type, event.details) == (
+        "access_denied",
+        "denied",
+        "Patient",
+        {"permission": "patients.view_patient"},
+    )
 
 
 @pytest.mark.django_db

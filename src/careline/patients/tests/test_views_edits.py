@@ -120,7 +120,7 @@ def test_role_without_the_permission_gets_403_and_nothing_changes(client, make_u
     assert response.status_code == 403
     assert "Your role does not allow this." in response.content.decode()
     assert _state(patient) == before
-    assert audit_rows() == [("access_denied", "Patient", None, False)]
+    assert audit_rows() == [("access_denied", EDITS[edit][4], patient.public_id, False)]
 
 
 def test_nurse_may_not_record_consent(client, make_user):
@@ -148,7 +148,7 @@ def test_out_of_scope_without_break_glass_is_refused(client, make_user, edit):
     assert "Access requires a reason." in html
     assert "Quist" not in html
     assert _state(patient) == before
-    assert _writes(patient) == []
+    assert audit_rows() == [("access_denied", EDITS[edit][4], patient.public_id, False)]
 
 
 @pytest.mark.parametrize("edit", EDITS)

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from careline.patients.tests.ui_support import HTMX, audit_rows, signed_in
 from careline.platform.audit.chain import linked_fields
+from careline.platform.authorization import ANONYMOUS_REFUSALS
 from careline.platform.models import AuditEvent
 from careline.platform.permissions import Role
 from careline.testing.factories import ContactPointFactory, PatientFactory
@@ -61,7 +62,9 @@ def _result_links(html: str) -> list[str]:
     return re.findall(r'href="(/patients/[0-9a-f-]{36}/)"', html)
 
 
-def test_anonymous_is_sent_to_sign_in(client):
+def test_anonymous_is_sent_to_sign_in_counted_not_audited(client):
+    counted = ANONYMOUS_REFUSALS["ui"]
+
     page = client.get(SEARCH_URL)
     results = client.post(RESULTS_URL, {"q": "jones"})
 
@@ -69,6 +72,7 @@ def test_anonymous_is_sent_to_sign_in(client):
         assert response.status_code == 302
         assert response.url.startswith(reverse("account_login"))
     assert not AuditEvent.objects.exists()
+    assert ANONYMOUS_REFUSALS["ui"] == counted + 2
 
 
 def test_role_without_patient_access_is_refused_and_nothing_is_searched(client, make_user):
@@ -80,7 +84,7 @@ def test_role_without_patient_access_is_refused_and_nothing_is_searched(client, 
     assert page.status_code == 403
     assert "Your role does not allow" in page.content.decode()
     assert results.status_code == 403
-    assert audit_rows(action="search") == []
+    assert audit_rows() == [("access_denied", "Patient", None, False)] * 2
 
 
 def test_search_page_posts_the_text_and_never_puts_it_in_a_url(client, make_user):

@@ -77,7 +77,7 @@ def test_role_without_patient_access_gets_403(client, make_user):
 
     assert response.status_code == 403
     assert "Secret call" not in response.content.decode()
-    assert audit_rows(action="read") == []
+    assert audit_rows() == [("access_denied", "Timeline", patient.public_id, False)]
 
 
 def test_out_of_scope_without_break_glass_shows_no_event(client, signed_in_user):
@@ -90,7 +90,7 @@ def test_out_of_scope_without_break_glass_shows_no_event(client, signed_in_user)
     assert response.status_code == 403
     assert "Access requires a reason." in html
     assert "Secret call" not in html
-    assert audit_rows(action="read") == []
+    assert audit_rows() == [("access_denied", "Timeline", patient.public_id, False)]
 
 
 def test_out_of_scope_with_break_glass_is_flagged(client, signed_in_user):

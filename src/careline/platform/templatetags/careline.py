@@ -1,15 +1,12 @@
-"""Display filters for staff templates: ages, language names, provenance lines, navigation."""
+"""Display filters for staff templates: ages, language names, provenance lines."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from django import template
-from django.urls import NoReverseMatch
 from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -23,20 +20,6 @@ CARELINE_SOURCE_LABEL = "Careline"
 
 class _HasAge(Protocol):
     def age_on(self, day: date) -> int | None: ...
-
-
-class _NavItem(Protocol):
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def url(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Link:
-    label: str
-    url: str
 
 
 def years_between(start: date, end: date) -> int:
@@ -90,18 +73,6 @@ def provenance(
         local.isoformat(timespec="minutes"),
         local.date().isoformat(),
     )
-
-
-@register.filter
-def linkable(items: Iterable[_NavItem]) -> list[Link]:
-    """Navigation entries whose page exists (apps still being built are left out)."""
-    links = []
-    for item in items:
-        try:
-            links.append(Link(label=item.label, url=item.url))
-        except NoReverseMatch:
-            continue
-    return links
 
 
 @register.filter

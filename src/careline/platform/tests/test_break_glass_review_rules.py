@@ -28,7 +28,14 @@ def test_an_admin_cannot_review_her_own_break_glass(
 
     access.refresh_from_db()
     assert access.reviewed_at is None
-    assert AuditEvent.objects.count() == events_before
+    [refusal] = AuditEvent.objects.order_by("sequence")[events_before:]
+    assert (refusal.action, refusal.outcome, refusal.resource_type, refusal.resource_id) == (
+        "access_denied",
+        "denied",
+        "BreakGlassAccess",
+        str(access.public_id),
+    )
+    assert refusal.details == {"reason": "permission_denied"}
 
 
 def test_a_reviewed_access_is_not_reviewed_again(

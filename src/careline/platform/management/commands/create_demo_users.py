@@ -22,8 +22,9 @@ from rich.table import Table
 
 from careline.platform import audit
 from careline.platform.actors import Actor
+from careline.platform.authorization import require_permission
 from careline.platform.models import AuditAction, User
-from careline.platform.permissions import Role
+from careline.platform.permissions import Perm, Role
 
 DEMO_PASSWORD = "careline-demo"  # noqa: S105 (demo mode only, on synthetic data)
 ROLES_AT_EVERY_LOCATION = frozenset({Role.SCHEDULER, Role.NURSE, Role.CARE_MANAGER})
@@ -41,6 +42,7 @@ def demo_username(role: Role) -> str:
 
 
 def create_demo_users(*, actor: Actor) -> list[DemoUser]:
+    require_permission(actor, Perm.MANAGE_USERS, resource_type="User")
     location_model = apps.get_model("directory", "Location")
     locations = list(location_model.objects.all())
     results = []

@@ -6,12 +6,10 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from careline.platform import audit, clock
 from careline.platform.actors import Actor
-from careline.platform.models import ApiToken, AuditAction
-from careline.platform.services import TOKEN_PREFIX
+from careline.platform.errors import CarelineError
+from careline.platform.services import TOKEN_PREFIX, revoke_api_token
 
 
 class Command(BaseCommand):
@@ -22,30 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         prefix = options["prefix"].strip().removeprefix(TOKEN_PREFIX)
-        token = revoke_token(actor=Actor.system("careline revoke_api_token"), prefix=prefix)
+        actor = Actor.system("careline revoke_api_token")
+        try:
+            token = revoke_api_token(actor=actor, prefix=prefix)
+        except CarelineError as error:
+            raise CommandError(error.message) from error
         self.stdout.write(f"Revoked token {token.name!r} of {token.user.username} ({prefix}).")
-
-
-def revoke_token(*, actor: Actor, prefix: str) -> ApiToken:
-    """Revoke the one active token with ``prefix``; audited. (Belongs in platform.services.)"""
-    with transaction.atomic():
-        tokens = list(
-            ApiToken.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(prefix=prefix, revoked_at__isnull=True)[:2]
-        )
-        if not tokens:
-            raise CommandError(f"No active API token has the prefix {prefix!r}.")
-        if len(tokens) > 1:
-            raise CommandError(f"More than one active token has the prefix {prefix!r}.")
-        token = tokens[0]
-        token.revoked_at = clock.now()
-        token.save(update_fields=["revoked_at"])
-        audit.record_event(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            resource_type="ApiToken",
-            resource_id=str(token.public_id),
-            details={"change": "revoked", "user": str(token.user.public_id)},
-        )
-    return token
