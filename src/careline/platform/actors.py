@@ -36,11 +36,15 @@ class Actor:
             return self.user.get_username()
         return self.label or "system"
 
+    @property
+    def is_system(self) -> bool:
+        """A command or task run on the server (not an anonymous request)."""
+        return self.user is None and self.channel in _SYSTEM_CHANNELS
+
     def has_permission(self, name: str) -> bool:
-        """System actors (commands and tasks run on the server) hold every permission; a
-        request without a signed-in user holds none."""
+        """System actors hold every permission; a request without a signed-in user none."""
         if self.user is None:
-            return self.channel in _SYSTEM_CHANNELS
+            return self.is_system
         return self.user.has_careline_permission(name)
 
     def for_purpose(self, purpose: str) -> Actor:

@@ -79,7 +79,11 @@ def refuse(
     """Append the one audit entry of a refusal and hand back ``error`` for the caller to raise.
 
     The entry names the permission that was missing, or else the error's code (the reason).
+    An anonymous caller's refusal is counted instead.
     """
+    if actor.user is None and not actor.is_system:
+        _count_anonymous(actor.channel, "", "(service call)")
+        return error
     details = error.details if isinstance(error.details, dict) else {}
     permission = details.get("permission")
     audit.record_event(
@@ -146,7 +150,11 @@ def _permission_guard(
 
 def count_anonymous_refusal(request: HttpRequest, *, channel: str) -> None:
     """Count (and log, without PHI) a request refused for want of any credentials."""
-    ANONYMOUS_REFUSALS[channel] += 1
     match = getattr(request, "resolver_match", None)
     route = f"/{match.route}" if match is not None and match.route else "(unrouted)"
-    logger.info("Refused an unauthenticated %s request: %s %s", channel, request.method, route)
+    _count_anonymous(channel, request.method or "", route)
+
+
+def _count_anonymous(channel: str, method: str, route: str) -> None:
+    ANONYMOUS_REFUSALS[channel] += 1
+    logger.info("Refused an unauthenticated %s request: %s %s", channel, method, route)

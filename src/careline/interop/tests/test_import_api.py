@@ -48,6 +48,7 @@ def test_anonymous_is_refused_without_side_effects() -> None:
 
     assert not SourceLink.objects.exists()
     assert not ImportRun.objects.exists()
+    assert not AuditEvent.objects.exists()  # counted, not audited
 
 
 @pytest.mark.parametrize("role", [Role.SCHEDULER, Role.NURSE, Role.COMPLIANCE])
