@@ -38,7 +38,7 @@ from careline.platform.actors import Actor
 from careline.platform.audit.selectors import SEARCH_LISTED_PATIENTS
 from careline.platform.authorization import require_permission
 from careline.platform.errors import ValidationFailed
-from careline.platform.models import AuditAction
+from careline.platform.models import AuditAction, Purpose
 from careline.platform.permissions import Perm
 
 SEARCH_LIMIT = 25
@@ -101,6 +101,27 @@ def search_patients(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> li
         resource_type="Patient",
         message="Your role does not allow searching patients.",
     )
+    return _search_audited(actor, text, limit)
+
+
+def search_patients_for_audit(
+    *, actor: Actor, text: str, limit: int = SEARCH_LIMIT
+) -> list[PatientHit]:
+    """The same search for a compliance officer choosing whose audit trail to read.
+
+    Her role opens no record; the list shows name, birth date, sex and MRN, and the entry
+    of this search (purpose: compliance) names every patient it listed.
+    """
+    require_permission(
+        actor,
+        Perm.VIEW_AUDIT_LOG,
+        resource_type="Patient",
+        message="Your role does not allow reading the audit log.",
+    )
+    return _search_audited(actor.for_purpose(Purpose.COMPLIANCE), text, limit)
+
+
+def _search_audited(actor: Actor, text: str, limit: int) -> list[PatientHit]:
     if len(text.strip()) < MIN_QUERY_LENGTH:
         raise ValidationFailed(
             f"Type at least {MIN_QUERY_LENGTH} characters of a name, a birth date, "

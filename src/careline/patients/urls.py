@@ -7,6 +7,7 @@ app_name = "patients"
 urlpatterns: list[URLPattern] = [
     path("", views.search, name="search"),
     path("search/results/", views.search_results, name="search_results"),
+    path("audit-picker/", views.audit_patient_picker, name="audit_patient_picker"),
     path("<uuid:patient_id>/", views.detail, name="detail"),
     path("<uuid:patient_id>/break-glass/", views.break_glass, name="break_glass"),
     path("<uuid:patient_id>/timeline/", views.timeline, name="timeline"),

@@ -49,6 +49,7 @@ from careline.patients.selectors import (
     get_patient_registry_view,
     list_timeline,
     search_patients,
+    search_patients_for_audit,
 )
 from careline.platform.actors import actor_from_request
 from careline.platform.authorization import requires_permission
@@ -90,6 +91,33 @@ def _search(request: HttpRequest) -> dict[str, Any]:
     except ValidationFailed as error:
         return {"form": form, "hits": None, "hint": error.message}
     return {"form": form, "hits": hits, "is_capped": len(hits) >= SEARCH_LIMIT}
+
+
+# ---- the audit log's patient picker ------------------------------------------------------
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+@requires_permission(Perm.VIEW_AUDIT_LOG, resource_type="Patient")
+def audit_patient_picker(request: HttpRequest) -> HttpResponse:
+    """Find a patient by name, birth date or MRN to read her audit trail (compliance).
+
+    htmx posts the text and swaps in the list; without JavaScript the page posts to itself.
+    """
+    context: dict[str, Any] = {"picker_form": SearchForm()}
+    if request.method == "POST":
+        form = SearchForm(request.POST)
+        text = form.cleaned_data["q"] if form.is_valid() else ""
+        context["picker_form"] = form
+        try:
+            hits = search_patients_for_audit(actor=actor_from_request(request), text=text)
+        except ValidationFailed as error:
+            context.update(hits=None, hint=error.message)
+        else:
+            context.update(hits=hits, is_capped=len(hits) >= SEARCH_LIMIT)
+        if is_htmx(request):
+            return render(request, "patients/_audit_patient_picker_results.html", context)
+    return render(request, "patients/audit_patient_picker.html", context)
 
 
 # ---- the 360° view -----------------------------------------------------------------------

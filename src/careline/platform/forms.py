@@ -19,9 +19,8 @@ class AuditFilterForm(forms.Form):
 
     actor = forms.CharField(label="User", max_length=150, required=False)
     action = forms.ChoiceField(choices=_any(AuditAction.choices), required=False)
-    patient = forms.UUIDField(
-        label="Patient id", required=False, help_text="The patient's public id (UUID)."
-    )
+    # Chosen with the patient picker (by name, birth date or MRN), or the 360 page's link.
+    patient = forms.UUIDField(label="Patient", required=False, widget=forms.HiddenInput)
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -30,7 +29,11 @@ class AuditFilterForm(forms.Form):
     )
     channel = forms.ChoiceField(choices=_any(AuditChannel.choices), required=False)
     outcome = forms.ChoiceField(choices=_any(AuditOutcome.choices), required=False)
-    break_glass = forms.BooleanField(label="Break-glass only", required=False)
+    break_glass = forms.BooleanField(
+        label="Break-glass",
+        required=False,
+        widget=forms.Select(choices=[("", "Any"), ("on", "Only break-glass")]),
+    )
     # Keyset paging: the page above / below a sequence number.
     before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     after = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)

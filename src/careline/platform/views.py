@@ -80,6 +80,9 @@ def _render_audit_log(
         "form": form,
         "rows": [],
         "filter_query": filter_query,
+        "without_patient_url": _page_url(
+            log_url, _query_without(request, (*AuditFilterForm.PAGING_FIELDS, "patient"))
+        ),
         "newest_url": f"{log_url}?{filter_query}" if filter_query else log_url,
         "newer_url": None,
         "older_url": None,
@@ -104,7 +107,9 @@ def _query_without(request: HttpRequest, names: tuple[str, ...]) -> str:
 
 
 def _page_url(base: str, filter_query: str, **cursor: int) -> str:
-    return f"{base}?{'&'.join(part for part in (filter_query, urlencode(cursor)) if part)}"
+    """``base`` with the filter (and a page cursor), or ``base`` alone."""
+    query = "&".join(part for part in (filter_query, urlencode(cursor)) if part)
+    return f"{base}?{query}" if query else base
 
 
 @staff_view

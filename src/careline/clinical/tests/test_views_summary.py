@@ -152,7 +152,7 @@ def test_allergy_is_first_and_prominent_in_the_banner(client, make_user):
     ) in banner
     assert banner.index("Iodinated") < banner.index("Peanut")  # most critical first
     assert "(low criticality)" in banner
-    assert "urn:test:ehr · received" in banner
+    assert "Source: urn:test:ehr · id " in banner
     assert audit_rows(patient_id=patient.public_id) == [
         ("read", "ClinicalSummary", patient.public_id, False)
     ]
@@ -244,7 +244,7 @@ def test_panels_show_the_summary_with_provenance(client, make_user):
         "Diabetes self management plan",
     ):
         assert shown in html
-    assert html.count("urn:test:ehr · received") == 9
+    assert html.count("Source: urn:test:ehr · id ") == 9
 
 
 def test_query_count_does_not_grow_with_encounters(client, make_user, django_assert_num_queries):

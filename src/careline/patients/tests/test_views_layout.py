@@ -18,6 +18,7 @@ from careline.platform.templatetags.careline import (
     age,
     language_label,
     provenance,
+    short_source_label,
     source_label,
 )
 from careline.testing.factories import PatientFactory
@@ -145,13 +146,26 @@ def test_language_and_source_labels():
 
 def test_provenance_line_is_in_the_active_time_zone():
     received = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    fact = SimpleNamespace(source_system="urn:test:ehr", received_at=received)
+    fact = SimpleNamespace(source_system="urn:test:ehr", received_at=received, source_id="c-7")
 
     with timezone.override("America/New_York"):
-        line = provenance(fact.source_system, fact.received_at)
+        line = provenance(fact.source_system, fact.received_at, source_id=fact.source_id)
 
     assert line == (
-        '<span class="provenance">urn:test:ehr · received '
-        '<time datetime="2026-01-01T22:04-05:00">2026-01-01</time></span>'
+        '<span class="provenance" tabindex="0">'
+        '<span class="provenance__label" aria-hidden="true">ehr</span>'
+        '<span class="provenance__full">Source: urn:test:ehr · id c-7 · received '
+        '<time datetime="2026-01-01T22:04-05:00">2026-01-01 22:04</time></span></span>'
     )
-    assert provenance("careline", None) == '<span class="provenance">Careline</span>'
+    assert provenance("careline", None) == (
+        '<span class="provenance" tabindex="0">'
+        '<span class="provenance__label" aria-hidden="true">Careline</span>'
+        '<span class="provenance__full">Source: Careline</span></span>'
+    )
+
+
+def test_provenance_label_is_short_and_the_full_line_escaped():
+    assert short_source_label("urn:careline:demo-ehr") == "demo-ehr"
+    assert short_source_label("https://ehr.example.org/fhir/R4") == "ehr.example.org"
+    assert short_source_label("careline") == "Careline"
+    assert "&lt;b&gt;" in provenance("urn:x:<b>", None, source_id="<b>")

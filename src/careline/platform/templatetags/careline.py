@@ -58,20 +58,42 @@ def source_label(source_system: str | None) -> str:
     return source_system
 
 
+def short_source_label(source_system: str | None) -> str:
+    """The quiet label under a fact: a URN's last part (``urn:…:demo-ehr`` → ``demo-ehr``)."""
+    label = source_label(source_system)
+    if label.startswith("urn:"):
+        return label.rsplit(":", 1)[-1] or label
+    return label
+
+
 @register.simple_tag
 def provenance(
-    source_system: str | None, received_at: datetime | None, verb: str = "received"
+    source_system: str | None,
+    received_at: datetime | None,
+    verb: str = "received",
+    source_id: str = "",
 ) -> SafeString:
-    """The muted "source · received 2026-01-02" line every fact carries."""
-    if received_at is None:
-        return format_html('<span class="provenance">{}</span>', source_label(source_system))
-    local = timezone.localtime(received_at)
+    """Where a fact came from, quietly: a short source label under the fact; the full line
+    (source system, source id, time) on hover or keyboard focus, and always to screen readers.
+    """
+    full = format_html("Source: {}", source_label(source_system))
+    if source_id:
+        full = format_html("{} · id {}", full, source_id)
+    if received_at is not None:
+        local = timezone.localtime(received_at)
+        full = format_html(
+            '{} · {} <time datetime="{}">{}</time>',
+            full,
+            verb,
+            local.isoformat(timespec="minutes"),
+            local.strftime("%Y-%m-%d %H:%M"),
+        )
     return format_html(
-        '<span class="provenance">{} · {} <time datetime="{}">{}</time></span>',
-        source_label(source_system),
-        verb,
-        local.isoformat(timespec="minutes"),
-        local.date().isoformat(),
+        '<span class="provenance" tabindex="0">'
+        '<span class="provenance__label" aria-hidden="true">{}</span>'
+        '<span class="provenance__full">{}</span></span>',
+        short_source_label(source_system),
+        full,
     )
 
 

@@ -594,3 +594,34 @@ def test_review_needs_post(client: Client, sign_in: Callable[..., User], make_us
     sign_in(Role.COMPLIANCE)
 
     assert client.get(mark_url(access)).status_code == 405
+
+
+# --- the filter bar -----------------------------------------------------------------------
+
+
+def test_filter_bar_is_compact_with_no_checkbox_and_a_patient_picker(
+    client: Client, sign_in: Callable[..., User]
+) -> None:
+    sign_in(Role.COMPLIANCE)
+
+    html = client.get(AUDIT_LOG).content.decode()
+
+    bar = html.split('class="filter-bar"', 1)[1].split("</form>", 1)[0]
+    assert 'type="checkbox"' not in html
+    assert bar.count('class="filter-bar__field"') == 7  # user, action, from, to, channel, …
+    assert '<select name="break_glass" id="id_break_glass">' in bar
+    assert '<input type="hidden" name="patient" id="id_patient">' in bar
+    assert "Find a patient by name, birth date or MRN" in html
+    assert f'hx-post="{reverse("patients:audit_patient_picker")}"' in html
+
+
+def test_a_patient_filter_shows_as_a_chip_that_can_be_removed(
+    client: Client, sign_in: Callable[..., User]
+) -> None:
+    sign_in(Role.COMPLIANCE)
+
+    html = client.get(AUDIT_LOG, {"patient": str(PATIENT), "action": "read"}).content.decode()
+
+    assert f"Patient <code>{PATIENT}</code> · " in html
+    assert f'<a href="{AUDIT_LOG}?action=read">all patients</a>' in html
+    assert f'<input type="hidden" name="patient" value="{PATIENT}" id="id_patient">' in html
