@@ -1,7 +1,9 @@
 """A scheduler finds a patient, sees her allergy, corrects her phone — in a real browser.
 
 Playwright drives Debian's chromium (``apt-get install chromium``) against the live server;
-the test is skipped with a printed reason where that browser is missing.
+the test is skipped with a printed reason where that browser is missing. axe-core (shipped
+in the ``axe-playwright-python`` package, no network) checks every page the tests visit and
+fails on any accessibility violation.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.urls import NoReverseMatch, reverse
 
 from careline.patients.models import ContactPoint, Patient
@@ -164,12 +167,19 @@ def _clinical_history(patient: Patient, doctor: Any, location: Any) -> None:
         )
 
 
-def _sign_in(page: Any, base_url: str, user: User) -> None:
+def assert_accessible(page: Any) -> None:
+    """axe-core finds no violation (any impact) on the page as it is now."""
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def _sign_in(page: Any, base_url: str, user: User, lands_on: str | None = None) -> None:
     page.goto(f"{base_url}{reverse('account_login')}")
+    assert_accessible(page)
     page.fill("input[name=login]", user.username)
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("form button[type=submit]")
-    page.wait_for_url(f"{base_url}{reverse('patients:search')}")
+    page.wait_for_url(f"{base_url}{lands_on or reverse('patients:search')}")
 
 
 def test_scheduler_finds_patient_sees_allergy_and_corrects_phone(
@@ -184,14 +194,19 @@ def test_scheduler_finds_patient_sees_allergy_and_corrects_phone(
     page.on("request", lambda request: requested.append(request.url))
 
     _sign_in(page, live_server.url, scheduler)
+    assert_accessible(page)
     page.locator("input[name=q]").press_sequentially(SEARCH_TEXT, delay=40)
     result = page.get_by_role("link", name="Robert Thornbury")
     result.wait_for()
+    assert_accessible(page)
     result.click()
 
     page.wait_for_url(f"**/patients/{patient.public_id}/")
     banner = page.locator("#allergy-banner")
     banner.get_by_text("Allergy: Iodinated contrast media (high criticality)").wait_for()
+    page.locator("#clinical-summary .card--loading").wait_for(state="detached")
+    assert_accessible(page)
+    _provenance_is_quiet_and_shows_in_full_on_focus(page)
 
     row = page.locator(".contact-row", has_text="(617) 555-0142")
     row.locator("summary").click()
@@ -209,10 +224,10 @@ def test_scheduler_finds_patient_sees_allergy_and_corrects_phone(
     typed = {SEARCH_TEXT, SEARCH_TEXT.replace(" ", "+"), SEARCH_TEXT.replace(" ", "%20")}
     assert not [url for url in requested if any(text in url for text in typed)]
 
-    _admin_sees_the_update_in_the_audit_log(browser, live_server.url)
+    _admin_sees_the_update_in_the_audit_log(browser, live_server.url, patient)
 
 
-def _admin_sees_the_update_in_the_audit_log(browser: Any, base_url: str) -> None:
+def _admin_sees_the_update_in_the_audit_log(browser: Any, base_url: str, patient: Patient) -> None:
     try:
         audit_log = reverse("platform:audit_log")
     except NoReverseMatch:
@@ -223,7 +238,29 @@ def _admin_sees_the_update_in_the_audit_log(browser: Any, base_url: str) -> None
     _sign_in(page, base_url, admin)
     page.goto(f"{base_url}{audit_log}")
     page.locator("text=ContactPoint").first.wait_for()
+    assert_accessible(page)
+    # The patient picker narrows the log to Mr. Thornbury without typing his id.
+    page.get_by_text("Find a patient by name, birth date or MRN").click()
+    page.locator("#picker-q").press_sequentially("thornb", delay=40)
+    choice = page.locator(".picker__choice", has_text="Robert Thornbury")
+    choice.wait_for()
+    assert_accessible(page)
+    choice.click()
+    page.wait_for_url(f"**{audit_log}?patient={patient.public_id}")
+    page.locator(".filter-chip").wait_for()
+    assert_accessible(page)
     context.close()
+
+
+def _provenance_is_quiet_and_shows_in_full_on_focus(page: Any) -> None:
+    """Under each fact a short label; the full line (source, id, time) on keyboard focus."""
+    fact = page.locator("#allergy-banner .provenance").first
+    full = fact.locator(".provenance__full")
+    assert fact.locator(".provenance__label").inner_text() == "ehr"
+    assert full.bounding_box()["width"] <= 1  # visually hidden until asked for
+    fact.focus()
+    assert full.bounding_box()["width"] > 100
+    assert full.inner_text().startswith("Source: ")
 
 
 def test_idle_page_signs_the_session_out(browser: Any, live_server: Any, settings: Any) -> None:
@@ -238,6 +275,22 @@ def test_idle_page_signs_the_session_out(browser: Any, live_server: Any, setting
     notice.wait_for(state="visible", timeout=5_000)
 
     page.wait_for_url(f"**{reverse('account_login')}?timed_out=1", timeout=10_000)
+    assert_accessible(page)
     page.goto(f"{live_server.url}{reverse('patients:search')}")
     assert reverse("account_login") in page.url  # the session really ended
+    context.close()
+
+
+def test_a_role_without_a_workspace_yet_lands_on_its_home_page(
+    browser: Any, live_server: Any, settings: Any
+) -> None:
+    settings.CARELINE_REQUIRE_STAFF_MFA = False
+    marketer = UserFactory.create(role=Role.MARKETER, first_name="Mara", last_name="Quill")
+    context = browser.new_context()
+    page = context.new_page()
+
+    _sign_in(page, live_server.url, marketer, lands_on=reverse("platform:home"))
+
+    page.get_by_role("heading", name="Welcome, Mara Quill").wait_for()
+    assert_accessible(page)
     context.close()
