@@ -144,6 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
+CSRF_FAILURE_VIEW = "careline.platform.views.csrf_failure"  # a 403 page, and audited
 LOGIN_REDIRECT_URL = "platform:home"
 LOGOUT_REDIRECT_URL = "account_login"
 

@@ -24,11 +24,19 @@ from careline.platform.actors import actor_from_request
 from careline.platform.audit import export as audit_export
 from careline.platform.audit import selectors as audit_selectors
 from careline.platform.audit.services import record_log_view
-from careline.platform.authorization import requires_permission
+from careline.platform.authorization import count_anonymous_refusal, refuse, requires_permission
 from careline.platform.context_processors import navigation_for
+from careline.platform.errors import PermissionDenied
 from careline.platform.forms import AuditFilterForm, BreakGlassReviewForm
-from careline.platform.http import staff_view
-from careline.platform.models import AuditAction, AuditEvent, BreakGlassAccess, Purpose, User
+from careline.platform.http import render_error, staff_view
+from careline.platform.models import (
+    AuditAction,
+    AuditChannel,
+    AuditEvent,
+    BreakGlassAccess,
+    Purpose,
+    User,
+)
 from careline.platform.permissions import Perm, Role
 from careline.platform.selectors import get_break_glass_queue
 from careline.platform.services import review_break_glass
@@ -220,3 +228,19 @@ def home(request: HttpRequest) -> HttpResponseBase:
     role = request.user.role if isinstance(request.user, User) else ""
     context = {"role_label": _ROLE_LABELS.get(role, role), "upcoming": upcoming_work(role)}
     return render(request, "platform/home.html", context)
+
+
+# --- a form whose CSRF token failed -------------------------------------------------------
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF refusal, as one more audited refusal (counted when anonymous)."""
+    error = PermissionDenied(
+        "This form has expired or did not come from Careline. Reload the page and try again.",
+        code="csrf_failed",
+    )
+    if request.user.is_authenticated:
+        refuse(actor_from_request(request), error, resource_type="Session")
+    else:
+        count_anonymous_refusal(request, channel=AuditChannel.UI)
+    return render_error(request, error)

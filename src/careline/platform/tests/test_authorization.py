@@ -1,0 +1,104 @@
+"""The one permission path: the service check, refusals, anonymous callers, CSRF refusals."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from careline.platform.actors import Actor, actor_from_request
+from careline.platform.authorization import ANONYMOUS_REFUSALS, require_permission
+from careline.platform.errors import PermissionDenied
+from careline.platform.models import AuditChannel, AuditEvent, AuditOutcome, User
+from careline.platform.permissions import Perm, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_request_without_a_signed_in_user_holds_no_permission() -> None:
+    request = RequestFactory().get("/")
+    actor = actor_from_request(request, channel=AuditChannel.API)
+
+    assert not actor.has_permission(Perm.VIEW_PATIENT)
+    assert Actor.system("careline test").has_permission(Perm.VIEW_PATIENT)
+
+
+def test_granted_permission_passes_and_writes_nothing(
+    make_user: Callable[..., User], actor_for: Callable[..., Actor]
+) -> None:
+    require_permission(
+        actor_for(make_user(Role.COMPLIANCE)), Perm.VIEW_AUDIT_LOG, resource_type="AuditEvent"
+    )
+
+    assert not AuditEvent.objects.exists()
+
+
+def test_refusal_raises_403_and_appends_exactly_one_entry(
+    make_user: Callable[..., User], actor_for: Callable[..., Actor]
+) -> None:
+    nurse = make_user(Role.NURSE)
+    patient_id = uuid.uuid4()
+
+    with pytest.raises(PermissionDenied) as raised:
+        require_permission(
+            actor_for(nurse), Perm.CHANGE_CONSENT, resource_type="Consent", patient_id=patient_id
+        )
+
+    assert raised.value.status == 403
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.action, event.outcome, event.resource_type) == (
+        nurse,
+        "access_denied",
+        AuditOutcome.DENIED,
+        "Consent",
+    )
+    assert (event.patient_id, event.resource_id) == (patient_id, str(patient_id))
+    assert event.details == {"permission": Perm.CHANGE_CONSENT}
+
+
+def test_an_anonymous_refusal_is_counted_not_audited() -> None:
+    actor = actor_from_request(RequestFactory().get("/"), channel=AuditChannel.API)
+    counted = ANONYMOUS_REFUSALS["api"]
+
+    with pytest.raises(PermissionDenied):
+        require_permission(actor, Perm.VIEW_PATIENT, resource_type="Patient")
+
+    assert ANONYMOUS_REFUSALS["api"] == counted + 1
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_form_whose_csrf_token_failed_is_a_403_page_and_audited(
+    make_user: Callable[..., User], settings: Any
+) -> None:
+    settings.CARELINE_REQUIRE_STAFF_MFA = False
+    officer = make_user(Role.COMPLIANCE)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer)
+    before = AuditEvent.objects.count()
+
+    response = client.post(reverse("platform:break_glass_mark_reviewed", args=[uuid.uuid4()]))
+
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
+    [refusal] = AuditEvent.objects.order_by("sequence")[before:]
+    assert (refusal.actor, refusal.action, refusal.resource_type, refusal.details) == (
+        officer,
+        "access_denied",
+        "Session",
+        {"reason": "csrf_failed"},
+    )
+
+
+def test_an_anonymous_csrf_failure_is_counted_not_audited() -> None:
+    client = Client(enforce_csrf_checks=True)
+    counted = ANONYMOUS_REFUSALS["ui"]
+
+    response = client.post(reverse("account_login"), {"login": "x", "password": "y"})
+
+    assert response.status_code == 403
+    assert ANONYMOUS_REFUSALS["ui"] == counted + 1
+    assert not AuditEvent.objects.exists()
