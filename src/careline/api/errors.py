@@ -19,9 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from careline.platform.actors import actor_from_request
-from careline.platform.authorization import count_anonymous_refusal, refuse
-from careline.platform.errors import CarelineError, PermissionDenied
+from careline.platform.authorization import count_anonymous_refusal
+from careline.platform.errors import CarelineError
 from careline.platform.models import AuditChannel
 
 logger = logging.getLogger("careline.api")
@@ -131,13 +130,7 @@ def _http_error(request: HttpRequest, exc: HttpError, api: NinjaAPI) -> HttpResp
     code = _CODES_BY_STATUS.get(status, "error")
     message = exc.message
     if status == 403 and "CSRF" in message:
-        code = "csrf_failed"
-        # A signed-in session refused: audited like every refusal of a known user.
-        refuse(
-            actor_from_request(request, channel=AuditChannel.API),
-            PermissionDenied(message, code=code),
-            resource_type="Session",
-        )
+        code = "csrf_failed"  # audited by Django's CSRF failure view (platform.views)
     if status == 400 and message.startswith("Cannot parse request body"):
         # ninja appends the parser's exception text in DEBUG; say what to send instead.
         message = "The request body must be a JSON object (Content-Type: application/json)."

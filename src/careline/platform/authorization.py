@@ -82,7 +82,7 @@ def refuse(
     An anonymous caller's refusal is counted instead.
     """
     if actor.user is None and not actor.is_system:
-        _count_anonymous(actor.channel, "", "(service call)")
+        _count_anonymous(actor.channel, "a service call")
         return error
     details = error.details if isinstance(error.details, dict) else {}
     permission = details.get("permission")
@@ -152,9 +152,9 @@ def count_anonymous_refusal(request: HttpRequest, *, channel: str) -> None:
     """Count (and log, without PHI) a request refused for want of any credentials."""
     match = getattr(request, "resolver_match", None)
     route = f"/{match.route}" if match is not None and match.route else "(unrouted)"
-    _count_anonymous(channel, request.method or "", route)
+    _count_anonymous(channel, f"{request.method} {route}")
 
 
-def _count_anonymous(channel: str, method: str, route: str) -> None:
+def _count_anonymous(channel: str, what: str) -> None:
     ANONYMOUS_REFUSALS[channel] += 1
-    logger.info("Refused an unauthenticated %s request: %s %s", channel, method, route)
+    logger.info("Refused an unauthenticated %s request: %s", channel, what)

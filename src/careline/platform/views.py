@@ -234,13 +234,20 @@ def home(request: HttpRequest) -> HttpResponseBase:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """Django's CSRF refusal, as one more audited refusal (counted when anonymous)."""
+    """Django's CSRF refusal, as one more audited refusal (counted when anonymous).
+
+    The API's session check (ninja) goes through here too; the API then answers its own
+    ``csrf_failed`` error, so the refusal is recorded once, here, on the right channel.
+    """
     error = PermissionDenied(
         "This form has expired or did not come from Careline. Reload the page and try again.",
         code="csrf_failed",
     )
+    match = getattr(request, "resolver_match", None)
+    is_api = match is not None and match.namespace == "api"
+    channel = AuditChannel.API if is_api else AuditChannel.UI
     if request.user.is_authenticated:
-        refuse(actor_from_request(request), error, resource_type="Session")
+        refuse(actor_from_request(request, channel=channel), error, resource_type="Session")
     else:
-        count_anonymous_refusal(request, channel=AuditChannel.UI)
+        count_anonymous_refusal(request, channel=channel)
     return render_error(request, error)

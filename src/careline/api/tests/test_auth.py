@@ -148,7 +148,9 @@ def test_anonymous_write_is_401_not_a_csrf_failure_counted_not_audited(
 def refusals_since(count: int) -> list[tuple[int | None, str, dict[str, str]]]:
     """(actor, resource type, details) of the audit entries after the first ``count``."""
     events = AuditEvent.objects.order_by("sequence")[count:]
-    assert {(event.action, event.outcome) for event in events} <= {("access_denied", "denied")}
+    assert {(event.action, event.outcome, event.channel) for event in events} <= {
+        ("access_denied", "denied", "api")
+    }
     return [(event.actor_id, event.resource_type, event.details) for event in events]
 
 
