@@ -143,7 +143,12 @@ def test_log_shows_who_did_what_to_which_patient_newest_first(
     assert [row.event.sequence for row in rows] == [second.sequence, first.sequence]
     assert [row.role_label for row in rows] == ["Nurse", "Nurse"]
     html = response.content.decode()
-    assert f'<a href="/patients/{PATIENT}/"><code>{PATIENT}</code></a>' in html
+    # A compliance officer opens no record: the id narrows the log to that patient instead.
+    assert (
+        f'<a href="{AUDIT_LOG}?patient={PATIENT}" title="This patient’s audit trail">'
+        f"<code>{PATIENT}</code></a>"
+    ) in html
+    assert f'href="/patients/{PATIENT}/"' not in html
     assert "<td>nina<br><small>Nurse</small></td>" in html
     assert "<td>Update</td>" in html
     assert "<td>API</td>" in html
