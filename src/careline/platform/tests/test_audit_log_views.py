@@ -145,7 +145,7 @@ def test_log_shows_who_did_what_to_which_patient_newest_first(
     html = response.content.decode()
     # A compliance officer opens no record: the id narrows the log to that patient instead.
     assert (
-        f'<a href="{AUDIT_LOG}?patient={PATIENT}" title="This patient’s audit trail">'
+        f'<a href="{AUDIT_LOG}?patient={PATIENT}" title="This patient\u2019s audit trail">'
         f"<code>{PATIENT}</code></a>"
     ) in html
     assert f'href="/patients/{PATIENT}/"' not in html
