@@ -143,9 +143,20 @@ def _permission_guard(
             )
             return view(request, *args, **kwargs)
 
+        vars(guarded)["required_permission"] = permission  # what the route declares
         return guarded
 
     return decorator
+
+
+def declared_permission(view: object) -> str | None:
+    """The permission a view or route declares with the decorator (through other wrappers)."""
+    while view is not None:
+        permission = vars(view).get("required_permission") if hasattr(view, "__dict__") else None
+        if permission is not None:
+            return str(permission)
+        view = getattr(view, "__wrapped__", None)
+    return None
 
 
 def count_anonymous_refusal(request: HttpRequest, *, channel: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from careline.api.api import api
 from careline.api.tests.helpers import ApiCaller, error_of
 from careline.patients.models import (
     CommunicationPreference,
@@ -26,7 +27,7 @@ from careline.patients.models import (
     TimelineEvent,
 )
 from careline.platform import clock
-from careline.platform.authorization import ANONYMOUS_REFUSALS
+from careline.platform.authorization import ANONYMOUS_REFUSALS, declared_permission
 from careline.platform.models import (
     ApiToken,
     AuditAction,
@@ -35,7 +36,7 @@ from careline.platform.models import (
     AuditOutcome,
     BreakGlassAccess,
 )
-from careline.platform.permissions import Perm, Role
+from careline.platform.permissions import ALL_PERMISSIONS, Perm, Role
 from careline.testing.factories import ContactPointFactory
 
 
@@ -391,3 +392,20 @@ def test_patient_outside_scope_opens_after_break_glass_and_is_flagged(
     ]
     assert events[0].patient_id == outside_patient.public_id
     assert events[0].is_break_glass is True
+
+
+def _api_routes() -> list[tuple[str, Any]]:
+    return [
+        (f"{'/'.join(op.methods)} {prefix}{path}", op.view_func)
+        for prefix, router in api._routers
+        for path, path_view in router.path_operations.items()
+        for op in path_view.operations
+    ]
+
+
+def test_every_api_route_declares_the_permission_it_needs() -> None:
+    routes = _api_routes()
+
+    assert len(routes) == 11
+    assert [name for name, view in routes if declared_permission(view) is None] == []
+    assert {declared_permission(view) for _, view in routes} <= ALL_PERMISSIONS

@@ -8,13 +8,17 @@ from typing import Any
 
 import pytest
 from django.test import Client, RequestFactory
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from careline.platform.actors import Actor, actor_from_request
-from careline.platform.authorization import ANONYMOUS_REFUSALS, require_permission
+from careline.platform.authorization import (
+    ANONYMOUS_REFUSALS,
+    declared_permission,
+    require_permission,
+)
 from careline.platform.errors import PermissionDenied
 from careline.platform.models import AuditChannel, AuditEvent, AuditOutcome, User
-from careline.platform.permissions import Perm, Role
+from careline.platform.permissions import ALL_PERMISSIONS, Perm, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +106,33 @@ def test_an_anonymous_csrf_failure_is_counted_not_audited() -> None:
     assert response.status_code == 403
     assert ANONYMOUS_REFUSALS["ui"] == counted + 1
     assert not AuditEvent.objects.exists()
+
+
+# --- every route declares its permission --------------------------------------------------
+
+# Pages every signed-in user may open: the start page (it sends each role to its own work).
+OPEN_TO_EVERY_SIGNED_IN_USER = {"platform:home"}
+UI_NAMESPACES = ("patients", "clinical", "platform", "interop")
+
+
+def _ui_routes() -> list[tuple[str, Any]]:
+    routes = []
+    for resolver in get_resolver().url_patterns:
+        if isinstance(resolver, URLResolver) and resolver.namespace in UI_NAMESPACES:
+            for pattern in resolver.url_patterns:
+                assert isinstance(pattern, URLPattern)
+                routes.append((f"{resolver.namespace}:{pattern.name}", pattern.callback))
+    return routes
+
+
+def test_every_staff_page_declares_the_permission_it_needs() -> None:
+    routes = _ui_routes()
+
+    undeclared = [
+        name
+        for name, view in routes
+        if name not in OPEN_TO_EVERY_SIGNED_IN_USER and declared_permission(view) is None
+    ]
+    assert len(routes) >= 15
+    assert undeclared == []
+    assert {declared_permission(view) for _, view in routes} <= ALL_PERMISSIONS | {None}
