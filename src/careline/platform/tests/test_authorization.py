@@ -11,6 +11,8 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from careline.platform.actors import Actor, actor_from_request
+from careline.platform.audit.export import start_export
+from careline.platform.audit.selectors import AuditFilter
 from careline.platform.authorization import (
     ANONYMOUS_REFUSALS,
     declared_permission,
@@ -136,3 +138,20 @@ def test_every_staff_page_declares_the_permission_it_needs() -> None:
     assert len(routes) >= 15
     assert undeclared == []
     assert {declared_permission(view) for _, view in routes} <= ALL_PERMISSIONS | {None}
+
+
+def test_the_audit_export_service_refuses_a_role_without_the_permission(
+    make_user: Callable[..., User], actor_for: Callable[..., Actor]
+) -> None:
+    scheduler = make_user(Role.SCHEDULER)
+
+    with pytest.raises(PermissionDenied):
+        start_export(actor=actor_for(scheduler), audit_filter=AuditFilter(), export_format="csv")
+
+    [refusal] = AuditEvent.objects.all()
+    assert (refusal.actor, refusal.action, refusal.resource_type, refusal.details) == (
+        scheduler,
+        "access_denied",
+        "AuditEvent",
+        {"permission": Perm.EXPORT_AUDIT_LOG},
+    )
