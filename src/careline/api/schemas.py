@@ -15,7 +15,6 @@ from ninja import Schema
 from pydantic import Field
 
 from careline.clinical.banner import AllergyBannerState, no_known_allergy_label
-from careline.clinical.models import AllergyIntolerance, CarePlan, Encounter, Observation
 from careline.patients.api.schemas import (
     CommunicationPreferenceOut,
     ConsentOut,
@@ -25,20 +24,21 @@ from careline.patients.api.schemas import (
     Sourced,
     TimelinePageOut,
 )
-from careline.patients.models import (
-    CareTeamMember,
-    CommunicationPreference,
-    Consent,
-    ContactPoint,
-    Coverage,
-    Patient,
-    RelatedPerson,
-    SocialNeed,
-)
 from careline.patients.selectors import ConsentRow, TimelinePage
 
 if TYPE_CHECKING:
     from careline.api.summary import PatientSummary
+    from careline.clinical.models import AllergyIntolerance, CarePlan, Encounter, Observation
+    from careline.patients.models import (
+        CareTeamMember,
+        CommunicationPreference,
+        Consent,
+        ContactPoint,
+        Coverage,
+        Patient,
+        RelatedPerson,
+        SocialNeed,
+    )
 
 # Every schema reads the attributes of the row or result it presents; ``resolve_*`` names what
 # is derived. The summary is validated with its ``PatientSummary`` as context

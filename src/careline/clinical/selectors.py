@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -32,9 +32,11 @@ from careline.clinical.models import (
     Procedure,
 )
 from careline.patients.access import PatientAccess, access_patient
-from careline.patients.models import Patient
 from careline.platform.actors import Actor
 from careline.platform.permissions import Perm
+
+if TYPE_CHECKING:
+    from careline.patients.models import Patient
 
 RECENT_LIMIT = 10
 LIST_LIMIT = 50
