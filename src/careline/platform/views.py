@@ -19,22 +19,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from careline.platform import audit
 from careline.platform.actors import actor_from_request
 from careline.platform.audit import export as audit_export
 from careline.platform.audit import selectors as audit_selectors
-from careline.platform.audit.services import record_log_view
+from careline.platform.audit.services import record_break_glass_queue_view, record_log_view
 from careline.platform.authorization import count_anonymous_refusal, refuse, requires_permission
 from careline.platform.context_processors import navigation_for
 from careline.platform.errors import PermissionDenied
 from careline.platform.forms import AuditFilterForm, BreakGlassReviewForm
 from careline.platform.http import render_error, staff_view
 from careline.platform.models import (
-    AuditAction,
     AuditChannel,
     AuditEvent,
     BreakGlassAccess,
-    Purpose,
     User,
 )
 from careline.platform.permissions import Perm, Role
@@ -188,11 +185,8 @@ def _render_break_glass_review(
 ) -> HttpResponse:
     queue = get_break_glass_queue()
     pending, reviewed = queue.pending, queue.reviewed
-    audit.record_event(
-        actor=actor_from_request(request).for_purpose(Purpose.COMPLIANCE),
-        action=AuditAction.READ,
-        resource_type="BreakGlassAccess",
-        details={"pending": len(pending), "reviewed": len(reviewed)},
+    record_break_glass_queue_view(
+        actor=actor_from_request(request), pending=len(pending), reviewed=len(reviewed)
     )
     rows = [BreakGlassRow(access=access, form=_review_form(access, failed)) for access in pending]
     context = {

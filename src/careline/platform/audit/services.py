@@ -184,6 +184,16 @@ def record_log_view(*, actor: Actor, audit_filter: AuditFilter, row_count: int) 
     )
 
 
+def record_break_glass_queue_view(*, actor: Actor, pending: int, reviewed: int) -> None:
+    """Opening the break-glass review queue is audited with how many accesses it listed."""
+    record_event(
+        actor=actor.for_purpose(Purpose.COMPLIANCE),
+        action=AuditAction.READ,
+        resource_type="BreakGlassAccess",
+        details={"pending": pending, "reviewed": reviewed},
+    )
+
+
 # --- the sealer ---------------------------------------------------------------------------
 
 
