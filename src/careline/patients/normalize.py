@@ -7,6 +7,7 @@ lower-cased; names become lower-case ASCII for search (``José Núñez`` → ``n
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 
 import phonenumbers
@@ -43,9 +44,19 @@ def normalize_email(value: str) -> str:
     return value.strip().lower()
 
 
+def visible_text(value: str) -> str:
+    """``value`` without format characters (zero-width spaces, bidi controls, byte-order
+    marks, soft hyphens), its control characters (tab, NUL, C1 …) turned into spaces."""
+    return "".join(
+        " " if category == "Cc" else character
+        for character in value
+        if (category := unicodedata.category(character)) != "Cf"
+    )
+
+
 def search_text(value: str) -> str:
     """Lower-case ASCII with single spaces: the form names are stored and searched in."""
-    return _SPACES.sub(" ", unidecode(value).lower()).strip()
+    return _SPACES.sub(" ", unidecode(visible_text(value)).lower()).strip()
 
 
 def search_name(given_names: str, family_name: str) -> str:

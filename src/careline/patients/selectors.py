@@ -32,7 +32,7 @@ from careline.patients.models import (
     SocialNeedCategory,
     TimelineEvent,
 )
-from careline.patients.normalize import parse_date, phone_to_e164, search_text
+from careline.patients.normalize import parse_date, phone_to_e164, search_text, visible_text
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
 from careline.platform.audit.selectors import SEARCH_LISTED_PATIENTS
@@ -56,9 +56,19 @@ class SearchQuery:
     phone: str | None = None
     identifier: str | None = None
 
+    @property
+    def is_usable(self) -> bool:
+        """Whether it has a criterion to search by: a birth date, a phone, an identifier or
+        at least ``MIN_QUERY_LENGTH`` letters of a name once normalised (emoji, zero-width
+        and control characters normalise to nothing)."""
+        name_letters = sum(len(word.replace(" ", "")) for word in self.name_words)
+        return bool(
+            self.birth_date or self.phone or self.identifier or name_letters >= MIN_QUERY_LENGTH
+        )
+
 
 def parse_search_query(text: str, *, today: date) -> SearchQuery:
-    text = text.strip()
+    text = visible_text(text).strip()
     digits = re.sub(r"\D", "", text)
     if _PHONE_CHARACTERS.match(text) and len(digits) >= 10:
         phone = phone_to_e164(text)
@@ -122,12 +132,12 @@ def search_patients_for_audit(
 
 
 def _search_audited(actor: Actor, text: str, limit: int) -> list[PatientHit]:
-    if len(text.strip()) < MIN_QUERY_LENGTH:
+    query = parse_search_query(text, today=clock.now().date())
+    if len(text.strip()) < MIN_QUERY_LENGTH or not query.is_usable:
         raise ValidationFailed(
             f"Type at least {MIN_QUERY_LENGTH} characters of a name, a birth date, "
             "a phone number or an MRN."
         )
-    query = parse_search_query(text, today=clock.now().date())
     rows = _search_rows(query, limit)
     audit.record_event(
         actor=actor,
