@@ -37,6 +37,7 @@ from careline.platform.actors import Actor
 from careline.platform.errors import NotFound, ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Perm
+from careline.platform.text import require_plain_text
 
 
 def normalize_contact_value(system: str, value: str) -> str:
@@ -44,6 +45,7 @@ def normalize_contact_value(system: str, value: str) -> str:
     value = value.strip()
     if not value:
         raise ValidationFailed("Enter a value.", details={"field": "value"})
+    require_plain_text(value, field="value", label="The value")
     if system in {ContactSystem.PHONE, ContactSystem.SMS, ContactSystem.FAX}:
         e164 = phone_to_e164(value)
         if e164 is None:

@@ -18,8 +18,10 @@ from pydantic import (
     BeforeValidator,
     Field,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
 from careline.patients import selectors
 from careline.patients.models import (
@@ -35,6 +37,7 @@ from careline.patients.models import (
 )
 from careline.patients.selectors import ConsentState
 from careline.platform.services import MIN_REASON_LENGTH
+from careline.platform.text import PLAIN_TEXT_PATTERN, plain_text_problem
 
 # ---------------------------------------------------------------------------------------------
 # Input and output types whose OpenAPI description is exactly what is accepted.
@@ -43,6 +46,20 @@ from careline.platform.services import MIN_REASON_LENGTH
 # (PostgreSQL refuses NUL).
 STORABLE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 StorableText = Annotated[str, StringConstraints(pattern=STORABLE_TEXT)]
+
+
+def _plain_text(value: str, info: ValidationInfo) -> str:
+    label = f"The {(info.field_name or 'text').replace('_', ' ')}"
+    problem = plain_text_problem(value, label=label)
+    if problem is not None:
+        raise PydanticCustomError("plain_text", problem)
+    return value
+
+
+# A name or contact value: none of the characters that disguise how it reads (platform.text).
+PlainText = Annotated[
+    str, AfterValidator(_plain_text), Field(json_schema_extra={"pattern": PLAIN_TEXT_PATTERN})
+]
 
 # A wall-clock time of day in the patient's time zone: no offset (JSON Schema's "time"
 # format demands one, so this is a pattern).
@@ -273,12 +290,12 @@ class TimelineFilters(Schema):
 
 class ContactPointIn(Schema):
     system: ContactSystem
-    value: StorableText = Field(min_length=1, max_length=254)
+    value: PlainText = Field(min_length=1, max_length=254)
     use: ContactUse | Literal[""] = ""
 
 
 class ContactPointPatchIn(Schema):
-    value: StorableText = Field(
+    value: PlainText = Field(
         min_length=1,
         max_length=254,
         description="The corrected value (phones are stored in E.164).",

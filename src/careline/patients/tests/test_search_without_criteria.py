@@ -12,7 +12,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from careline.patients.selectors import parse_search_query, search_patients
+from careline.patients.selectors import search_patients
 from careline.patients.tests.ui_support import HTMX, signed_in
 from careline.platform.actors import Actor
 from careline.platform.errors import ValidationFailed
