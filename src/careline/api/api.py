@@ -73,7 +73,8 @@ class CarelineApi(NinjaAPI):
                 pattern.callback = _json_errors(pattern.callback)
         extra: list[Pattern] = [
             path("docs/assets/<str:name>", docs_asset, name="docs-asset"),
-            re_path(r"^.*$", csrf_exempt(not_found_view), name="not-found"),
+            # Any rest of the path, a newline included (``.`` would stop at one).
+            re_path(r"^[\s\S]*\Z", csrf_exempt(not_found_view), name="not-found"),
         ]
         return [*patterns, *extra], app_name, namespace
 
