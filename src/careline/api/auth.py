@@ -48,7 +48,9 @@ class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = None
         if token.startswith(TOKEN_PREFIX) and len(token) <= MAX_TOKEN_LENGTH:
-            user = authenticate_token(token)
+            user = authenticate_token(
+                token, actor=actor_from_request(request, channel=AuditChannel.API)
+            )
         if user is None:
             raise AuthenticationError(message="The token is unknown, revoked or expired.")
         request.user = user

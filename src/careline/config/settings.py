@@ -177,6 +177,8 @@ if IS_PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# API tokens stop working this many days after they are issued unless `--expires` says when.
+CARELINE_API_TOKEN_LIFETIME_DAYS = int(env("CARELINE_API_TOKEN_LIFETIME_DAYS", "90"))
 # Break-glass access lasts this long before the reason must be given again.
 CARELINE_BREAK_GLASS_SECONDS = int(env("CARELINE_BREAK_GLASS_SECONDS", "3600"))
 # Source system name for FHIR imports that do not name one.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +18,8 @@ from careline.platform.errors import Conflict, NotFound, PermissionDenied, Valid
 from careline.platform.models import (
     ApiToken,
     AuditAction,
+    AuditChannel,
+    AuditOutcome,
     BreakGlassAccess,
     Purpose,
     User,
@@ -104,10 +106,25 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_api_token(*, actor: Actor, user: User, name: str) -> IssuedToken:
+def default_token_expiry(issued_at: datetime) -> datetime:
+    return issued_at + timedelta(days=settings.CARELINE_API_TOKEN_LIFETIME_DAYS)
+
+
+def issue_api_token(
+    *, actor: Actor, user: User, name: str, expires_at: datetime | None = None
+) -> IssuedToken:
+    """A new token for ``user``; it expires at ``expires_at`` (by default after
+    ``CARELINE_API_TOKEN_LIFETIME_DAYS``)."""
     require_permission(
         actor, Perm.MANAGE_USERS, resource_type="ApiToken", message="You may not issue API tokens."
     )
+    now = clock.now()
+    if expires_at is None:
+        expires_at = default_token_expiry(now)
+    if expires_at <= now:
+        raise ValidationFailed(
+            "A token must expire in the future.", details={"field": "expires_at"}
+        )
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
@@ -116,7 +133,8 @@ def issue_api_token(*, actor: Actor, user: User, name: str) -> IssuedToken:
             name=name,
             prefix=prefix,
             key_hash=hash_token(secret),
-            created_at=clock.now(),
+            created_at=now,
+            expires_at=expires_at,
         )
         audit.record_event(
             actor=actor,
@@ -165,14 +183,38 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)  # ``last_used_at`` is written at mo
 _TOKEN_BY_HASH = JoinedRowLookup(ApiToken, by="key_hash", related=("user",))
 
 
-def authenticate_token(secret: str) -> User | None:
-    """The active user a bearer token belongs to, or None (unknown, revoked, expired)."""
+def authenticate_token(secret: str, *, actor: Actor | None = None) -> User | None:
+    """The active user a bearer token belongs to, or None (unknown, revoked, expired).
+
+    A refused token that exists (expired or revoked) is audited as a failed sign-in of its
+    user, from where ``actor`` (the request's, still anonymous) says.
+    """
     now = clock.now()
     token = _TOKEN_BY_HASH.get(hash_token(secret))
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+    if token is None:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    refusal = _refusal(token, now)
+    if refusal is not None:
+        audit.record_event(
+            actor=replace(actor or Actor(user=None, channel=AuditChannel.API), user=token.user),
+            action=AuditAction.LOGIN_FAILED,
+            resource_type="ApiToken",
+            resource_id=str(token.public_id),
+            outcome=AuditOutcome.DENIED,
+            details={"reason": refusal},
+        )
         return None
     if token.last_used_at is None or token.last_used_at < now - TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def _refusal(token: ApiToken, now: datetime) -> str | None:
+    """Why an existing token may not be used now, or None."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    if not token.user.is_active:
+        return "user_inactive"
+    return None

@@ -283,8 +283,15 @@ def test_bad_credentials_get_401(
     assert error_of(response)["code"] == "not_authenticated"
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert state() == before
-    assert audit_since(sequence) == []
     assert ANONYMOUS_REFUSALS["api"] == counted + 1
+    # A known token that is refused is a failed sign-in of its user; an unknown one names no one.
+    reason = {"revoked": "revoked", "expired": "expired", "inactive_user": "user_inactive"}.get(
+        problem
+    )
+    expected = [("login_failed", "denied", reason)] if reason else []
+    assert [
+        (event.action, event.outcome, event.details["reason"]) for event in audit_since(sequence)
+    ] == expected
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)

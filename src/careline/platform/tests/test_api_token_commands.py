@@ -31,9 +31,10 @@ def test_create_prints_the_secret_once_and_stores_only_its_hash(
     announcement, secret = create_token("ehr-bridge")
 
     token = ApiToken.objects.get()
+    assert token.expires_at is not None
     assert announcement == (
-        f"Token 'EHR feed' for ehr-bridge (prefix {token.prefix}). "
-        "Copy the secret now; it is not shown again:"
+        f"Token 'EHR feed' for ehr-bridge (prefix {token.prefix}), valid until "
+        f"{token.expires_at:%Y-%m-%d %H:%M} UTC. Copy the secret now; it is not shown again:"
     )
     assert secret.startswith(f"cl_{token.prefix}_")
     assert token.key_hash == hash_token(secret)
