@@ -1,12 +1,15 @@
-"""Production refuses insecure defaults: ``careline check --deploy`` reports them as errors."""
+"""Production refuses insecure defaults: ``careline check --deploy`` reports them as errors,
+and ``careline serve``, ``worker`` and ``migrate`` refuse to start while any holds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import ERROR, CheckMessage, Error, Tags, register
+from django.core.checks.registry import registry
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import CommandError
 
 from careline.platform.audit.chain import MIN_KEY_LENGTH, parse_chain_keys
 
@@ -49,3 +52,24 @@ def _audit_chain_key_errors() -> list[CheckMessage]:
             )
         ]
     return []
+
+
+def refuse_to_start_with_failing_deploy_checks() -> None:
+    """In production, ``CommandError`` listing every deployment check error (ours and any
+    other app's); elsewhere nothing. Serving, working and migrating call it first."""
+    if not settings.IS_PRODUCTION:
+        return
+    # Only the deployment checks: the others run with every command, and some (model
+    # checks) would open the database before we refuse.
+    messages = [message for check in registry.deployment_checks for message in check(None)]
+    failing = sorted(
+        (message.id or "", message.msg)
+        for message in messages
+        if message.level >= ERROR and not message.is_silenced()
+    )
+    if failing:
+        listed = "\n".join(f"  {check_id}: {text}" for check_id, text in failing)
+        raise CommandError(
+            "Careline refuses to start in production while deployment checks fail:\n"
+            f"{listed}\nFix them (`careline check --deploy` lists them) and start again."
+        )

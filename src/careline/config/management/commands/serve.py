@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from careline.config.checks import refuse_to_start_with_failing_deploy_checks
+
 
 class Command(BaseCommand):
     help = "Serve the staff UI and API with gunicorn, with a task worker alongside."
@@ -27,6 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_to_start_with_failing_deploy_checks()
         call_command("collectstatic", interactive=False, verbosity=0)
         worker = None
         if not options["no_worker"]:

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from careline.config.checks import refuse_to_start_with_failing_deploy_checks
 from careline.platform.audit.services import start_sealer_thread
 
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_to_start_with_failing_deploy_checks()
         sealer = None if options["no_sealer"] else start_sealer_thread()
         try:
             call_command("db_worker", queue_name=options["queue_name"], reload=False)

@@ -1,0 +1,92 @@
+"""In production, ``careline serve``, ``careline worker`` and ``careline migrate`` refuse to
+start while a deployment check fails (careline.E001 to E005 and any other deploy check error).
+
+Settings are read once per process, so each case runs the real command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+_INHERITED_OUT = (
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "DEBUG",
+    "CARELINE_ENV",
+    "CARELINE_REQUIRE_STAFF_MFA",
+)
+# A command that got past the guard would serve (or work) until killed: the timeout says so.
+STARTED_INSTEAD = 90
+
+
+def careline(*arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key not in _INHERITED_OUT}
+    environment.update(DJANGO_SETTINGS_MODULE="careline.config.settings", **env)
+    return subprocess.run(  # noqa: S603 (the arguments are this module's constants)
+        [sys.executable, "-m", "careline.config.cli", *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=STARTED_INSTEAD,
+        check=False,
+    )
+
+
+COMMANDS = {
+    "serve": ("serve", "--bind", "127.0.0.1:0", "--no-worker"),
+    "worker": ("worker",),
+    "migrate": ("migrate", "--no-input"),
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_refuses_to_start_with_development_secrets_and_sqlite(command: str, tmp_path: Path) -> None:
+    database = tmp_path / "careline.sqlite3"
+
+    result = careline(
+        *COMMANDS[command], CARELINE_ENV="production", DATABASE_URL=f"sqlite:///{database}"
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "CommandError: Careline refuses to start in production while deployment checks fail:",
+        "  careline.E001: SECRET_KEY is the development default.",
+        "  careline.E002: FIELD_ENCRYPTION_KEYS holds the development key.",
+        "  careline.E005: Production needs PostgreSQL (DATABASE_URL).",
+        "Fix them (`careline check --deploy` lists them) and start again.",
+    ]
+    assert not database.exists()  # nothing was migrated, nothing was served from it
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_refuses_debug_and_mfa_off_even_with_real_secrets(command: str) -> None:
+    result = careline(
+        *COMMANDS[command],
+        CARELINE_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        DATABASE_URL="postgres://careline:secret@127.0.0.1:1/careline_never_reached",
+        DEBUG="true",
+        CARELINE_REQUIRE_STAFF_MFA="false",
+    )
+
+    assert result.returncode == 1
+    assert "  careline.E003: DEBUG must be off in production." in result.stderr
+    assert "  careline.E004: Staff MFA cannot be switched off in production." in result.stderr
+
+
+def test_outside_production_the_guard_lets_migrate_run(tmp_path: Path) -> None:
+    database = tmp_path / "careline.sqlite3"
+
+    result = careline("migrate", "--no-input", DATABASE_URL=f"sqlite:///{database}")
+
+    assert result.returncode == 0, result.stderr
+    assert database.exists()
