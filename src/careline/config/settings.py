@@ -44,7 +44,8 @@ DEMO_MODE = CARELINE_ENV == "demo"
 
 INSECURE_SECRET_KEY = "careline-insecure-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY", INSECURE_SECRET_KEY)
-DEBUG = env_bool("DEBUG", default=not IS_PRODUCTION)
+# Debug pages (settings, paths, the request) only in local development: not in a demo.
+DEBUG = env_bool("DEBUG", default=CARELINE_ENV == "development")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

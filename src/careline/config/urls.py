@@ -1,13 +1,16 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from careline.api.api import api
+from careline.platform.views import password_reset_off
 
 # The admin signs in through allauth too, so its login cannot skip the second factor.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    # Staff passwords are reset by an administrator: allauth's reset pages say so (404).
+    re_path(r"^accounts/password/reset/", password_reset_off, name="password_reset_off"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

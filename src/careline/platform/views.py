@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from careline.platform.actors import actor_from_request
@@ -25,7 +26,7 @@ from careline.platform.audit import selectors as audit_selectors
 from careline.platform.audit.services import record_break_glass_queue_view, record_log_view
 from careline.platform.authorization import count_anonymous_refusal, refuse, requires_permission
 from careline.platform.context_processors import navigation_for
-from careline.platform.errors import PermissionDenied
+from careline.platform.errors import NotFound, PermissionDenied
 from careline.platform.forms import AuditFilterForm, BreakGlassReviewForm
 from careline.platform.http import render_error, staff_view
 from careline.platform.models import (
@@ -245,3 +246,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     else:
         count_anonymous_refusal(request, channel=channel)
     return render_error(request, error)
+
+
+@csrf_exempt  # it changes nothing and sends nothing, whatever is posted
+def password_reset_off(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Every password-reset address: staff accounts are managed by an administrator."""
+    return render_error(
+        request,
+        NotFound(
+            "Staff passwords are reset by your administrator: ask them to set a new one for you."
+        ),
+    )
