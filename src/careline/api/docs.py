@@ -9,7 +9,6 @@ served by ``docs_asset`` under ``/api/docs/assets/``. Swagger UI's online valida
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +50,7 @@ class OfflineSwagger(DocsBase):
         swagger_settings = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
         context = {
             "api": api,
-            "swagger_settings": json.dumps(swagger_settings, indent=1),
+            "swagger_settings": swagger_settings,
             "add_csrf": True,  # the staff session auth checks CSRF on writes
             "assets": {
                 name.replace("-", "_").replace(".", "_"): reverse(

@@ -11,6 +11,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from careline.platform import clock
 
@@ -96,3 +97,23 @@ def session_passed_mfa(request: HttpRequest) -> bool:
         created_at__gte=datetime.fromtimestamp(signed_in_at, tz=UTC),
     ).exists()
     return set_up_since
+
+
+# The API docs' static files (Swagger UI) hold no patient data and may be cached.
+_CACHEABLE_API_PREFIX = "/api/docs/assets/"
+
+
+class SecurityHeadersMiddleware:
+    """``Permissions-Policy`` on every answer; every API answer kept out of caches (they
+    carry patient data) except the docs' static assets. The CSP is django-csp's."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        path = request.path_info
+        if path.startswith("/api/") and not path.startswith(_CACHEABLE_API_PREFIX):
+            add_never_cache_headers(response)
+        return response

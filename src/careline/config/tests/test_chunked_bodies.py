@@ -127,12 +127,14 @@ def test_static_files_serve_in_demo_mode_without_debug(demo_server: tuple[int, s
     assert len(body) > 1000
 
 
-def _call_wsgi(path: str, body: bytes, *, terminated: bool, **headers: str) -> Any:
+def _call_wsgi(path: str, body: bytes, *, terminated: bool, authorization: str = "") -> Any:
     """Call ``careline.config.wsgi.application`` as a server would with a chunked body."""
     from careline.config.wsgi import application
 
-    environ = RequestFactory().post(path, content_type="application/json", **headers).environ
+    environ = RequestFactory().post(path, content_type="application/json").environ
     environ.pop("CONTENT_LENGTH", None)
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
     environ.update(HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": io.BytesIO(body)})
     if terminated:
         environ["wsgi.input_terminated"] = True
@@ -154,7 +156,7 @@ def test_an_oversized_chunked_body_is_refused_like_one_with_that_length(
     oversized = b'{"resourceType": "Bundle", "type": "collection", "pad": "' + b"x" * 2000 + b'"}'
 
     status, _headers, body = _call_wsgi(
-        "/api/import/fhir", oversized, terminated=True, HTTP_AUTHORIZATION=f"Bearer {secret}"
+        "/api/import/fhir", oversized, terminated=True, authorization=f"Bearer {secret}"
     )
 
     assert status.startswith("422")

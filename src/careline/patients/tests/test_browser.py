@@ -294,3 +294,50 @@ def test_a_role_without_a_workspace_yet_lands_on_its_home_page(
     page.get_by_role("heading", name="Welcome, Mara Quill").wait_for()
     assert_accessible(page)
     context.close()
+
+
+# --- the pages under the Content-Security-Policy (platform/tests/test_security_headers.py) ---
+
+_RECORD_CSP_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+def test_pages_work_under_the_content_security_policy(
+    browser: Any, live_server: Any, settings: Any
+) -> None:
+    settings.CARELINE_REQUIRE_STAFF_MFA = False
+    scheduler = UserFactory.create(role=Role.SCHEDULER)
+    patient = _mr_thornbury(scheduler)
+    context = browser.new_context()
+    context.add_init_script(_RECORD_CSP_VIOLATIONS)
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text))
+    policies: list[str | None] = []
+    page.on(
+        "response",
+        lambda answer: (
+            policies.append(answer.headers.get("content-security-policy"))
+            if answer.request.resource_type == "document"
+            else None
+        ),
+    )
+
+    _sign_in(page, live_server.url, scheduler)
+    page.locator("input[name=q]").press_sequentially(SEARCH_TEXT, delay=40)  # htmx
+    page.get_by_role("link", name="Robert Thornbury").click()
+    page.wait_for_url(f"**/patients/{patient.public_id}/")
+    page.locator("#allergy-banner").wait_for()  # the clinical panel, loaded by htmx
+    assert page.evaluate("window.cspViolations") == []
+    page.goto(f"{live_server.url}/api/docs")
+    # Swagger UI rendered the operations (its 1 MB bundle is slow on a loaded machine).
+    page.locator(".opblock-summary").first.wait_for(timeout=90_000)
+    assert page.evaluate("window.cspViolations") == []
+    context.close()
+
+    assert policies and all(policy and "script-src 'self'" in policy for policy in policies)
+    assert [text for text in console_errors if "Content Security Policy" in text] == []
