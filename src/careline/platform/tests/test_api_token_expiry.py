@@ -159,3 +159,25 @@ def test_a_revoked_token_is_audited_too(user: User) -> None:
         "ApiToken",
         {"reason": "revoked"},
     )
+
+
+def test_tokens_issued_before_expiry_existed_get_the_default_lifetime(user: User) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("careline.platform.migrations.0003_api_tokens_without_expiry_expire")
+    with time_machine.travel(NOW, tick=False):
+        issued = issue_api_token(actor=Actor.system("test"), user=user, name="old feed")
+        ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=None)
+        kept = issue_api_token(
+            actor=Actor.system("test"), user=user, name="new", expires_at=NOW + dt.timedelta(days=3)
+        )
+
+    with time_machine.travel(NOW + dt.timedelta(days=400), tick=False):
+        migration.give_tokens_a_lifetime(apps, None)
+
+    assert dict(ApiToken.objects.values_list("name", "expires_at")) == {
+        "old feed": NOW + dt.timedelta(days=490),
+        "new": kept.token.expires_at,
+    }
