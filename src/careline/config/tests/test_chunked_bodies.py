@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -27,8 +26,8 @@ from careline.platform.actors import Actor
 from careline.platform.models import User
 from careline.platform.permissions import Role
 from careline.platform.services import issue_api_token
+from careline.testing.commands import clean_environment
 
-_INHERITED_OUT = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DATABASE_URL", "DEBUG", "CARELINE_ENV")
 _MAKE_TOKEN = """
 import django; django.setup()
 from careline.platform.actors import Actor
@@ -62,12 +61,7 @@ def _run(environment: dict[str, str], *arguments: str) -> str:
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     """(port, API token) of gunicorn serving careline in demo mode on a fresh database."""
     database = tmp_path_factory.mktemp("chunked") / "careline.sqlite3"
-    environment = {key: value for key, value in os.environ.items() if key not in _INHERITED_OUT}
-    environment.update(
-        DJANGO_SETTINGS_MODULE="careline.config.settings",
-        CARELINE_ENV="demo",
-        DATABASE_URL=f"sqlite:///{database}",
-    )
+    environment = clean_environment(CARELINE_ENV="demo", DATABASE_URL=f"sqlite:///{database}")
     _run(environment, "-m", "careline.config.cli", "migrate", "--no-input")
     token = _run(environment, "-c", _MAKE_TOKEN).strip()
     port = _free_port()

@@ -6,38 +6,19 @@ Settings are read once per process, so each case runs the real command in a subp
 
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
-_INHERITED_OUT = (
-    "SECRET_KEY",
-    "FIELD_ENCRYPTION_KEYS",
-    "DATABASE_URL",
-    "DEBUG",
-    "CARELINE_ENV",
-    "CARELINE_REQUIRE_STAFF_MFA",
-)
+from careline.testing.commands import production_secrets, run_careline
+
 # A command that got past the guard would serve (or work) until killed: the timeout says so.
 STARTED_INSTEAD = 90
 
 
 def careline(*arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if key not in _INHERITED_OUT}
-    environment.update(DJANGO_SETTINGS_MODULE="careline.config.settings", **env)
-    return subprocess.run(  # noqa: S603 (the arguments are this module's constants)
-        [sys.executable, "-m", "careline.config.cli", *arguments],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=STARTED_INSTEAD,
-        check=False,
-    )
+    return run_careline(*arguments, env=env, timeout=STARTED_INSTEAD)
 
 
 COMMANDS = {
@@ -70,10 +51,7 @@ def test_refuses_to_start_with_development_secrets_and_sqlite(command: str, tmp_
 def test_refuses_debug_and_mfa_off_even_with_real_secrets(command: str) -> None:
     result = careline(
         *COMMANDS[command],
-        CARELINE_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        DATABASE_URL="postgres://careline:secret@127.0.0.1:1/careline_never_reached",
+        **production_secrets("postgres://careline:secret@127.0.0.1:1/careline_never_reached"),
         DEBUG="true",
         CARELINE_REQUIRE_STAFF_MFA="false",
     )

@@ -5,7 +5,6 @@ and its static files still serve (WhiteNoise)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ from django.core import mail
 from django.test import Client
 
 from careline.platform.permissions import Role
+from careline.testing.commands import clean_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -58,12 +58,9 @@ def test_the_sign_in_page_says_whom_to_ask_and_links_no_reset(client: Client) ->
 
 
 def _debug_in(environment_name: str) -> str:
-    environment = {
-        key: value for key, value in os.environ.items() if key not in {"DEBUG", "CARELINE_ENV"}
-    }
-    environment.update(DJANGO_SETTINGS_MODULE="careline.config.settings")
-    if environment_name:
-        environment["CARELINE_ENV"] = environment_name
+    environment = clean_environment(
+        **({"CARELINE_ENV": environment_name} if environment_name else {})
+    )
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     result = subprocess.run(  # noqa: S603 (a fixed command)
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
