@@ -179,7 +179,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # allauth draws the TOTP set-up QR code as data:
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

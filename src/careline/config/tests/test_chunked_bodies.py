@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import RequestFactory
 
 from careline.platform.actors import Actor
@@ -133,9 +135,16 @@ def _call_wsgi(path: str, body: bytes, *, terminated: bool, authorization: str =
     if terminated:
         environ["wsgi.input_terminated"] = True
     answered: list[Any] = []
-    content = b"".join(
-        application(environ, lambda status, headers: answered.append((status, headers)))
-    )
+    # As Django's test client does: a request must not close the test's database connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        answer = application(environ, lambda status, headers: answered.append((status, headers)))
+        content = b"".join(answer)
+        getattr(answer, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     status, response_headers = answered[0]
     return status, response_headers, content
 

@@ -338,6 +338,30 @@ def test_pages_work_under_the_content_security_policy(
     page.locator(".opblock-summary").first.wait_for(timeout=90_000)
     assert page.evaluate("window.cspViolations") == []
     context.close()
+    _mfa_setup_shows_its_qr_code(browser, live_server.url, settings)
 
     assert policies and all(policy and "script-src 'self'" in policy for policy in policies)
     assert [text for text in console_errors if "Content Security Policy" in text] == []
+
+
+def _mfa_setup_shows_its_qr_code(browser: Any, base_url: str, settings: Any) -> None:
+    """allauth draws the TOTP QR code as a data: image; the policy must let it show."""
+    settings.CARELINE_REQUIRE_STAFF_MFA = True
+    nurse = UserFactory.create(role=Role.NURSE)
+    context = browser.new_context()
+    context.add_init_script(_RECORD_CSP_VIOLATIONS)
+    page = context.new_page()
+    page.goto(f"{base_url}{reverse('account_login')}")
+    page.fill("input[name=login]", nurse.username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/accounts/reauthenticate/**")  # allauth asks again before MFA setup
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("main form button[type=submit]")  # not the top bar's "Sign out"
+    page.wait_for_url(f"**{reverse('mfa_activate_totp')}")
+    qr_code = page.locator("img[src^='data:image/svg+xml']")
+    qr_code.wait_for()
+
+    assert qr_code.evaluate("image => image.complete && image.naturalWidth > 0") is True
+    assert page.evaluate("window.cspViolations") == []
+    context.close()
