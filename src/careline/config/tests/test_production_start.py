@@ -42,6 +42,7 @@ def test_refuses_to_start_with_development_secrets_and_sqlite(command: str, tmp_
         "  careline.E001: SECRET_KEY is the development default.",
         "  careline.E002: FIELD_ENCRYPTION_KEYS holds the development key.",
         "  careline.E005: Production needs PostgreSQL (DATABASE_URL).",
+        "  careline.E020: AUDIT_CHAIN_KEYS is not set: the audit chain needs a key.",
         "Fix them (`careline check --deploy` lists them) and start again.",
     ]
     assert not database.exists()  # nothing was migrated, nothing was served from it

@@ -166,7 +166,7 @@ def test_tokens_issued_before_expiry_existed_get_the_default_lifetime(user: User
 
     from django.apps import apps
 
-    migration = import_module("careline.platform.migrations.0003_api_tokens_without_expiry_expire")
+    migration = import_module("careline.platform.migrations.0004_api_tokens_without_expiry_expire")
     with time_machine.travel(NOW, tick=False):
         issued = issue_api_token(actor=Actor.system("test"), user=user, name="old feed")
         ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=None)

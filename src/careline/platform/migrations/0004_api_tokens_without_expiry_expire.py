@@ -15,6 +15,6 @@ def give_tokens_a_lifetime(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("platform", "0002_audit_append_only")]
+    dependencies = [("platform", "0003_audit_sealed_by_sealer")]
 
     operations = [migrations.RunPython(give_tokens_a_lifetime, migrations.RunPython.noop)]
