@@ -5,37 +5,19 @@ Settings are read once per process, so each case runs the real command in a subp
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import subprocess
-import sys
 
 from cryptography.fernet import Fernet
 
-_INHERITED_OUT = (
-    "SECRET_KEY",
-    "FIELD_ENCRYPTION_KEYS",
-    "DATABASE_URL",
-    "DEBUG",
-    "CARELINE_ENV",
-    "CARELINE_REQUIRE_STAFF_MFA",
-    "AUDIT_CHAIN_KEYS",
-)
+from careline.testing.commands import run_careline
+
 REAL_AUDIT_KEY = f"2026-11:{secrets.token_urlsafe(32)}"
 
 
 def check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if key not in _INHERITED_OUT}
-    environment.update(DJANGO_SETTINGS_MODULE="careline.config.settings", **env)
-    return subprocess.run(
-        [sys.executable, "-m", "careline.config.manage", "check", "--deploy"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_careline("check", "--deploy", env=env)
 
 
 def careline_check_ids(result: subprocess.CompletedProcess[str]) -> list[str]:
