@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/careline_test
 DEMO_PATIENTS ?= 300
 PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo serve test test-postgres check format bench bench-full clean
@@ -28,10 +29,10 @@ demo: $(STAMP) ## Install, migrate, load a realistic demo and serve http://127.0
 	CARELINE_ENV=demo $(BIN)/careline demo --patients $(DEMO_PATIENTS)
 
 test: $(STAMP) ## Run the test suite (SQLite; DATABASE_URL=postgres://… for PostgreSQL)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -p xdist
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p xdist $(PYTEST_ARGS)
 
 test-postgres: $(STAMP) ## Run the test suite on PostgreSQL ($(PG_URL))
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p xdist
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p xdist $(PYTEST_ARGS)
 
 check: $(STAMP) ## Gates: ruff format + lint, mypy strict, import-linter layers, migrations up to date
 	$(BIN)/ruff format --check src bench

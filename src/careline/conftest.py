@@ -1,9 +1,9 @@
-"""Shared pytest setup: the shared-testdata marker, database-specific skips, personas."""
+"""Shared pytest setup: database-specific skips, personas; the machine-dependent skips (shared
+test data, browser) and the `shared_testdata` fixture come from careline.testing.environment."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,19 +13,7 @@ from careline.platform.actors import Actor
 from careline.platform.models import AuditChannel, User
 from careline.platform.permissions import Role
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-SHARED_TESTDATA = (REPOSITORY_ROOT.parent / "shared" / "testdata").resolve()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not SHARED_TESTDATA.is_dir():
-        reason = (
-            f"{SHARED_TESTDATA} is absent (a fresh clone has no ../shared); "
-            "CI has it and runs these tests"
-        )
-        for item in items:
-            if "shared_testdata" in item.keywords:
-                item.add_marker(pytest.mark.skip(reason=reason))
+pytest_plugins = ["pytester", "careline.testing.environment"]
 
 
 @pytest.fixture(autouse=True)
@@ -47,11 +35,6 @@ def _audit_seals_on_append(settings: Any) -> None:
 def deferred_sealing(settings: Any) -> None:
     """Entries are appended unsealed, as in a server; the test runs the sealer itself."""
     settings.CARELINE_AUDIT_SEAL_ON_APPEND = False
-
-
-@pytest.fixture
-def shared_testdata() -> Path:
-    return SHARED_TESTDATA
 
 
 @pytest.fixture

@@ -17,11 +17,14 @@ from careline.patients.models import Patient, TimelineEvent
 
 pytestmark = [pytest.mark.shared_testdata, pytest.mark.django_db]
 
-BULK = Path(__file__).resolve().parents[4].parent / "shared" / "testdata" / "bulk-ndjson"
+
+@pytest.fixture
+def bulk(shared_testdata: Path) -> Path:
+    return shared_testdata / "bulk-ndjson"
 
 
-def test_bulk_export_imports_every_supported_file() -> None:
-    result = run_import(BULK, batch_size=500)
+def test_bulk_export_imports_every_supported_file(bulk: Path) -> None:
+    result = run_import(bulk, batch_size=500)
 
     assert counts(result, "Patient") == (13, 0, 0, 0, 0)
     assert counts(result, "Encounter") == (1215, 0, 0, 0, 0)
@@ -39,8 +42,8 @@ def test_bulk_export_imports_every_supported_file() -> None:
     assert TimelineEvent.objects.filter(kind="encounter").count() == 1215
 
 
-def test_the_export_log_is_skipped_with_a_reason() -> None:
-    result = run_import(BULK / "log.ndjson")
+def test_the_export_log_is_skipped_with_a_reason(bulk: Path) -> None:
+    result = run_import(bulk / "log.ndjson")
 
     assert [(Path(s.file or "").name, s.reason) for s in result.skipped_files] == [
         ("log.ndjson", "a Bulk-FHIR export log, not FHIR resources")
@@ -49,8 +52,8 @@ def test_the_export_log_is_skipped_with_a_reason() -> None:
     assert result.rejections == []
 
 
-def test_conditional_references_resolve_across_files() -> None:
-    run_import(BULK, batch_size=500)
+def test_conditional_references_resolve_across_files(bulk: Path) -> None:
+    run_import(bulk, batch_size=500)
 
     assert Encounter.objects.filter(practitioner__isnull=True).count() == 0
     assert Encounter.objects.filter(location__isnull=True).count() == 0
@@ -65,19 +68,19 @@ def test_conditional_references_resolve_across_files() -> None:
     assert (Organization.objects.count(), Practitioner.objects.count()) == (43, 43)
 
 
-def test_references_to_earlier_runs_resolve_through_the_database() -> None:
-    run_import(BULK / "Organization.000.ndjson", BULK / "Location.000.ndjson")
-    run_import(BULK / "Practitioner.000.ndjson", BULK / "Patient.000.ndjson")
+def test_references_to_earlier_runs_resolve_through_the_database(bulk: Path) -> None:
+    run_import(bulk / "Organization.000.ndjson", bulk / "Location.000.ndjson")
+    run_import(bulk / "Practitioner.000.ndjson", bulk / "Patient.000.ndjson")
 
-    result = run_import(BULK / "Encounter.000.ndjson", batch_size=100)
+    result = run_import(bulk / "Encounter.000.ndjson", batch_size=100)
 
     assert counts(result, "Encounter") == (1215, 0, 0, 0, 0)
     assert Encounter.objects.filter(practitioner__isnull=True).count() == 0
     assert Encounter.objects.filter(location__isnull=True).count() == 0
 
 
-def test_encounters_without_their_patients_are_rejected_with_the_path() -> None:
-    result = run_import(BULK / "Encounter.000.ndjson", batch_size=400)
+def test_encounters_without_their_patients_are_rejected_with_the_path(bulk: Path) -> None:
+    result = run_import(bulk / "Encounter.000.ndjson", batch_size=400)
 
     assert counts(result, "Encounter") == (0, 0, 0, 0, 1215)
     first = result.rejections[0]

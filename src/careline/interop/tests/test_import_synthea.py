@@ -44,7 +44,6 @@ from careline.platform.models import AuditEvent
 
 pytestmark = [pytest.mark.shared_testdata, pytest.mark.django_db]
 
-SYNTHEA = Path(__file__).resolve().parents[4].parent / "shared" / "testdata" / "synthea"
 CLINICAL: dict[str, type[Model]] = {
     "Encounter": Encounter,
     "Observation": Observation,
@@ -88,11 +87,12 @@ def _snapshot() -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture(scope="module")
-def synthea(django_db_setup: None, django_db_blocker: Any) -> Iterator[Imported]:
-    if not (SYNTHEA / "MANIFEST.json").is_file():
-        pytest.skip(f"{SYNTHEA} is absent (a fresh clone): nothing to import")
-    manifest = json.loads((SYNTHEA / "MANIFEST.json").read_text())
-    files = [SYNTHEA / entry["file"] for entry in manifest["patients"]]
+def synthea(
+    shared_testdata: Path, django_db_setup: None, django_db_blocker: Any
+) -> Iterator[Imported]:
+    directory = shared_testdata / "synthea"
+    manifest = json.loads((directory / "MANIFEST.json").read_text())
+    files = [directory / entry["file"] for entry in manifest["patients"]]
     with django_db_blocker.unblock(), transaction.atomic():
         first = run_import(*files)
         audit_first = AuditEvent.objects.count()
