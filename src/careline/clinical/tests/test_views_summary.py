@@ -263,6 +263,12 @@ def test_query_count_does_not_grow_with_encounters(client, make_user, django_ass
     client.get(reverse("patients:search"))
 
     with CaptureQueriesContext(connection) as first:
-        assert client.get(_url(short.public_id), headers=HTMX).status_code == 200
+        short_page = client.get(_url(short.public_id), headers=HTMX)
     with django_assert_num_queries(len(first.captured_queries)):
-        assert client.get(_url(long.public_id), headers=HTMX).status_code == 200
+        long_page = client.get(_url(long.public_id), headers=HTMX)
+
+    for response, visits_shown in ((short_page, 1), (long_page, 10)):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "Iodinated contrast media" in _banner(html)
+        assert html.count("Encounter for check up") == visits_shown

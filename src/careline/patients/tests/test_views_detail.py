@@ -256,6 +256,12 @@ def test_query_count_does_not_grow_with_history(client, make_user, django_assert
     client.get(reverse("patients:search"))  # the session's first request settles it
 
     with CaptureQueriesContext(connection) as first:
-        assert client.get(_detail(short)).status_code == 200
+        short_page = client.get(_detail(short))
     with django_assert_num_queries(len(first.captured_queries)):
-        assert client.get(_detail(long)).status_code == 200
+        long_page = client.get(_detail(long))
+
+    for response, patient, shown in ((short_page, short, 1), (long_page, long, 25)):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f'<dd class="mono">{patient.mrn}</dd>' in html
+        assert html.count('class="timeline__item"') == shown

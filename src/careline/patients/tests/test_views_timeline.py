@@ -256,27 +256,45 @@ def test_malformed_cursor_is_refused(client, signed_in_user):
     assert audit_rows(action="read") == []
 
 
+def _touches(patient, count, first=0):
+    """``count`` events titled "Touch 00", "Touch 01", …, each an hour older than the last."""
+    for number in range(first, first + count):
+        TimelineEventFactory.create(
+            patient=patient,
+            title=f"Touch {number:02d}",
+            occurred_at=dt.datetime(2026, 1, 10, tzinfo=UTC) - dt.timedelta(hours=number),
+        )
+    return [f"Touch {number:02d}" for number in range(first, first + count)]
+
+
 def test_older_page_costs_the_queries_of_the_first(
     client, signed_in_user, django_assert_num_queries
 ):
     patient = patient_in_scope_of(signed_in_user)
-    TimelineEventFactory.create_batch(40, patient=patient)
+    titles = _touches(patient, 40)
     client.get(reverse("patients:search"))
 
     with CaptureQueriesContext(connection) as first:
         response = client.get(_url(patient), headers=HTMX)
     with django_assert_num_queries(len(first.captured_queries)):
-        client.get(_older_url(response), headers=HTMX)
+        older = client.get(_older_url(response), headers=HTMX)
+
+    assert (response.status_code, _titles(response)) == (200, titles[:25])
+    assert (older.status_code, _titles(older)) == (200, titles[25:])
+    assert _older_url(older) is None
 
 
 def test_query_count_does_not_grow_with_history(client, signed_in_user, django_assert_num_queries):
     short = patient_in_scope_of(signed_in_user)
     long = patient_in_scope_of(signed_in_user)
-    TimelineEventFactory.create(patient=short)
-    TimelineEventFactory.create_batch(40, patient=long)
+    TimelineEventFactory.create(patient=short, title="The only touch")
+    titles = _touches(long, 40)
     client.get(reverse("patients:search"))
 
     with CaptureQueriesContext(connection) as first:
-        client.get(_url(short), headers=HTMX)
+        short_page = client.get(_url(short), headers=HTMX)
     with django_assert_num_queries(len(first.captured_queries)):
-        client.get(_url(long), headers=HTMX)
+        long_page = client.get(_url(long), headers=HTMX)
+
+    assert (short_page.status_code, _titles(short_page)) == (200, ["The only touch"])
+    assert (long_page.status_code, _titles(long_page)) == (200, titles[:25])
