@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from time_machine import TimeMachineFixture
 
 from careline.platform.models import ApiToken, AuditAction, AuditChannel, AuditEvent, User
 from careline.platform.permissions import Role
@@ -78,15 +80,21 @@ def test_revoke_stops_the_token(make_user: Callable[..., User]) -> None:
     assert event.details["change"] == "revoked"
 
 
-def test_revoke_accepts_the_printed_prefix_form(make_user: Callable[..., User]) -> None:
+def test_revoke_accepts_the_printed_prefix_form(
+    make_user: Callable[..., User], time_machine: TimeMachineFixture
+) -> None:
+    time_machine.move_to(dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC), tick=False)
     make_user(Role.INTEGRATION, username="ehr-bridge")
-    create_token("ehr-bridge")
+    _, secret = create_token("ehr-bridge")
     token = ApiToken.objects.get()
+    out = io.StringIO()
 
-    call_command("revoke_api_token", f"cl_{token.prefix}", stdout=io.StringIO())
+    call_command("revoke_api_token", f"cl_{token.prefix}", stdout=out)
 
+    assert out.getvalue() == f"Revoked token 'EHR feed' of ehr-bridge ({token.prefix}).\n"
     token.refresh_from_db()
-    assert token.revoked_at is not None
+    assert token.revoked_at == dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
+    assert authenticate_token(secret) is None
 
 
 def test_revoke_refuses_unknown_or_already_revoked_prefixes(
