@@ -33,8 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common import Verdicts
+
+from careline.testing.environment import SHARED_TESTDATA
+
 REPOSITORY = Path(__file__).resolve().parents[1]
-SYNTHEA = REPOSITORY.parent / "shared" / "testdata" / "synthea"
+SYNTHEA = SHARED_TESTDATA / "synthea"
+BUDGET_RESOURCES_PER_SECOND = 3_000
+BUDGET_RATIO_TO_BARE = 0.5
 
 
 def main() -> int:
@@ -61,9 +67,9 @@ def main() -> int:
         statistics.mean([bare_before.wall, bare_after.wall]),
         statistics.mean([bare_before.cpu, bare_after.cpu]),
     )
-    _report(files, supported, bare, first, again)
+    status = _report(files, supported, bare, first, again)
     print(f"load average after: {_load()}")
-    return 0
+    return status
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ def _import_seconds(files: list[Path]) -> Timing:
     return _timed(run)
 
 
-def _report(files: list[Path], supported: int, bare: Timing, first: Timing, again: Timing) -> None:
+def _report(files: list[Path], supported: int, bare: Timing, first: Timing, again: Timing) -> int:
     from django.db import connection
 
     entries = sum(len(_resources(f)) for f in files)
@@ -159,9 +165,19 @@ def _report(files: list[Path], supported: int, bare: Timing, first: Timing, agai
             f"  (CPU {timing.cpu:6.2f} s, {supported / timing.cpu:8,.0f} resources per CPU s)"
         )
     print(f"entries/s incl. skipped (new data):           {entries / first.wall:8,.0f}")
-    print(f"ratio import / bare: {first_rate / bare_rate:.2f}  (budget ≥ 0.50)")
     print(f"ratio of CPU times, bare / import: {bare.cpu / first.cpu:.2f}  (load-independent)")
-    print(f"absolute: {first_rate:,.0f} resources/s  (budget ≥ 3,000 on PostgreSQL)")
+    verdicts = Verdicts("ingest")
+    verdicts.judge(
+        f"Synthea import ≥ {BUDGET_RESOURCES_PER_SECOND:,} resources/s into PostgreSQL",
+        met=first_rate >= BUDGET_RESOURCES_PER_SECOND and connection.vendor == "postgresql",
+        measured=f"{first_rate:,.0f} resources/s into {connection.vendor}",
+    )
+    verdicts.judge(
+        f"Synthea import ≥ {BUDGET_RATIO_TO_BARE} times bare fhir.resources validation",
+        met=first_rate / bare_rate >= BUDGET_RATIO_TO_BARE,
+        measured=f"{first_rate / bare_rate:.2f} times ({bare_rate:,.0f} resources/s bare)",
+    )
+    return verdicts.exit_status()
 
 
 if __name__ == "__main__":

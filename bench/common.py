@@ -1,4 +1,5 @@
-"""Shared helpers for the benchmark scripts: Django setup, percentiles, budget lines."""
+"""Shared helpers for the benchmark scripts: Django setup, percentiles, timing, and one verdict
+per DESIGN.md §7 budget (``Verdicts``), which ``bench/run.sh`` collects."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,15 +39,45 @@ def time_calls(call: Callable[[], object], repeat: int) -> list[float]:
     return samples
 
 
-def report(label: str, samples: list[float], budget_p95_ms: float | None = None) -> bool:
+def report(label: str, samples: list[float]) -> float:
+    """Print one timing row; return its p95 in milliseconds."""
     p50, p95 = percentile(samples, 0.5), percentile(samples, 0.95)
-    verdict = ""
-    within = True
-    if budget_p95_ms is not None:
-        within = p95 <= budget_p95_ms
-        verdict = f"  budget p95 ≤ {budget_p95_ms:g} ms: {'OK' if within else 'OVER'}"
     print(
         f"{label:<34} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  "
-        f"mean {statistics.fmean(samples):7.2f} ms  (n={len(samples)}){verdict}"
+        f"mean {statistics.fmean(samples):7.2f} ms  (n={len(samples)})"
     )
-    return within
+    return p95
+
+
+class Outcome(StrEnum):
+    MET = "met"
+    NOT_MET = "not met"
+    COULD_NOT_RUN = "could not run"
+
+
+VERDICT_PREFIX = "verdict:"  # bench/run.sh collects the lines that start with it
+
+
+class Verdicts:
+    """One verdict per budget. ``judge`` and ``could_not_run`` print a line as they go;
+    ``exit_status`` is 0 only when every budget was judged and met."""
+
+    def __init__(self, benchmark: str) -> None:
+        self.benchmark = benchmark
+        self.outcomes: list[Outcome] = []
+
+    def judge(self, budget: str, *, met: bool, measured: str) -> bool:
+        self._print(Outcome.MET if met else Outcome.NOT_MET, budget, measured)
+        return met
+
+    def could_not_run(self, budget: str, reason: str) -> None:
+        self._print(Outcome.COULD_NOT_RUN, budget, reason)
+
+    def exit_status(self) -> int:
+        if not self.outcomes:
+            self.could_not_run("every budget", "the benchmark judged nothing")
+        return 0 if all(outcome is Outcome.MET for outcome in self.outcomes) else 1
+
+    def _print(self, outcome: Outcome, budget: str, detail: str) -> None:
+        self.outcomes.append(outcome)
+        print(f"{VERDICT_PREFIX} {outcome:<13} | {self.benchmark:<8} | {budget} | {detail}")

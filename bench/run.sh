@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark against the DESIGN.md §7 budgets, on a local PostgreSQL.
 #   BENCH_PATIENTS (default 100000; `make bench-full` uses 1000000)
+#   BENCH_DATABASE_PREFIX (default careline_bench): the databases are PREFIX_<patients>
+#     (kept between runs: loading is slow) and PREFIX_ingest (recreated every run)
+# Each script prints one "verdict:" line per budget (met / not met / could not run); this
+# script repeats them at the end and exits non-zero unless every budget was judged and met.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATIENTS="${BENCH_PATIENTS:-100000}"
-DB="careline_bench_${PATIENTS}"
+PREFIX="${BENCH_DATABASE_PREFIX:-careline_bench}"
+DB="${PREFIX}_${PATIENTS}"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB}" DEBUG=false CARELINE_ENV=development
+export PYTHONUNBUFFERED=1  # the output goes through tee
 PY=.venv/bin/python
+LOGS="$(mktemp -d)"
+trap 'rm -rf "${LOGS}"' EXIT
 
 pg_isready -q -h 127.0.0.1 -p 5432 || \
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
@@ -15,14 +23,43 @@ if ! psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname
 fi
 $PY -m careline.config.manage migrate -v0
 
+# run_benchmark NAME COMMAND…: run it, keep its output, remember how it ended.
+declare -A STATUS
+run_benchmark() {
+  local name=$1 status=0
+  shift
+  "$@" 2>&1 | tee "${LOGS}/${name}.log" || status=$?
+  STATUS[${name}]=${status}
+}
+
 echo "== registry: search and 360 view (${PATIENTS} patients)"
-(cd bench && ../$PY bench_registry.py --patients "${PATIENTS}")
+run_benchmark registry bash -c "cd bench && ../$PY bench_registry.py --patients ${PATIENTS}"
 echo "== ingest: Synthea test data through the importer (a fresh scratch database)"
-INGEST_DB=careline_bench_ingest
+INGEST_DB="${PREFIX}_ingest"
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${INGEST_DB} WITH (FORCE)" \
   -c "CREATE DATABASE ${INGEST_DB}"
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" $PY -m careline.config.manage migrate -v0
-DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" $PY bench/bench_ingest.py || true
+DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" run_benchmark ingest $PY bench/bench_ingest.py
 
 echo "== API: GET /api/patients/{id} under gunicorn"
-$PY bench/bench_api.py
+run_benchmark api $PY bench/bench_api.py
+
+echo
+echo "== verdicts (DESIGN.md §7; ${PATIENTS} patients; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+failed=0
+for name in registry ingest api; do
+  log="${LOGS}/${name}.log"
+  sed -n 's/^verdict: //p' "${log}"
+  if [ "${STATUS[${name}]}" -ne 0 ] && ! grep -qE '^verdict: (not met|could not run)' "${log}"; then
+    printf 'could not run | %-8s | the budgets not judged above | exited %s (see its output)\n' \
+      "${name}" "${STATUS[${name}]}"
+  fi
+  if [ "${STATUS[${name}]}" -ne 0 ] || ! grep -q '^verdict: ' "${log}"; then
+    failed=1
+  fi
+done
+if [ "${failed}" -ne 0 ]; then
+  echo "make bench: FAILED (a budget was missed or a benchmark could not run)"
+  exit 1
+fi
+echo "make bench: every budget met"
