@@ -120,22 +120,34 @@ def test_a_method_a_route_does_not_take_is_405_in_the_error_shape(
     assert response["Allow"] == "GET"
 
 
+NOT_AN_OBJECT = (
+    "bad_request",
+    "The request body must be a JSON object (Content-Type: application/json).",
+)
+INVALID_Q = ("validation_failed", "The request is invalid — q: ")
+
+
 @pytest.mark.parametrize(
-    ("body", "content_type", "status"),
+    ("body", "content_type", "status", "expected"),
     [
-        (b"{", "application/json", 400),
-        (b"\xff\xfe", "application/json", 400),
-        (b"q=robert", "application/x-www-form-urlencoded", 400),
-        (b"[1, 2]", "application/json", 400),
-        (b'"robert"', "application/json", 400),
-        (b"null", "application/json", 400),
-        (b'{"q": 12}', "application/json", 422),
-        (b'{"q": "a\\u0000b"}', "application/json", 422),
-        (b'{"q": "\\ud800 lone surrogate"}', "application/json", 422),
+        (b"{", "application/json", 400, NOT_AN_OBJECT),
+        (b"\xff\xfe", "application/json", 400, NOT_AN_OBJECT),
+        (b"q=robert", "application/x-www-form-urlencoded", 400, NOT_AN_OBJECT),
+        (b"[1, 2]", "application/json", 400, NOT_AN_OBJECT),
+        (b'"robert"', "application/json", 400, NOT_AN_OBJECT),
+        (b"null", "application/json", 400, NOT_AN_OBJECT),
+        (b'{"q": 12}', "application/json", 422, INVALID_Q),
+        (b'{"q": "a\\u0000b"}', "application/json", 422, INVALID_Q),
+        (b'{"q": "\\ud800 lone surrogate"}', "application/json", 422, INVALID_Q),
     ],
 )
 def test_malformed_bodies_answer_4xx_in_the_error_shape(
-    api_client: Client, scheduler: ApiCaller, body: bytes, content_type: str, status: int
+    api_client: Client,
+    scheduler: ApiCaller,
+    body: bytes,
+    content_type: str,
+    status: int,
+    expected: tuple[str, str],
 ) -> None:
     response = api_client.generic(
         "POST",
@@ -146,7 +158,10 @@ def test_malformed_bodies_answer_4xx_in_the_error_shape(
     )
 
     assert response.status_code == status
-    error_of(response)
+    error = error_of(response)
+    code, message = expected
+    assert error["code"] == code
+    assert error["message"].startswith(message), error["message"]
 
 
 @pytest.mark.parametrize("body", [b"null", b"[]", b"[null, null]", b"3"])

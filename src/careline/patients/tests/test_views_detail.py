@@ -130,7 +130,11 @@ def test_care_team_membership_is_in_scope_too(client, make_user):
     CareTeamMemberFactory.create(patient=patient, practitioner=doctor, role="Primary nurse")
     signed_in(client, user)
 
-    assert client.get(_detail(patient)).status_code == 200
+    response = client.get(_detail(patient))
+
+    assert response.status_code == 200
+    assert f'<dd class="mono">{patient.mrn}</dd>' in response.content.decode()
+    assert _reads() == [("read", "Patient", patient.public_id, False)]
 
 
 def test_banner_shows_identity_needs_and_caregiver(client, make_user, time_machine):
