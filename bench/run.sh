@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark against the DESIGN.md §7 budgets, on a local PostgreSQL.
 #   BENCH_PATIENTS (default 100000; `make bench-full` uses 1000000)
+#   BENCH_API_REQUESTS (default 20000): requests per row of the API benchmark
 #   BENCH_DATABASE_PREFIX (default careline_bench): the databases are PREFIX_<patients>
 #     (kept between runs: loading is slow) and PREFIX_ingest (recreated every run)
 # Each script prints one "verdict:" line per budget (met / not met / could not run); this
@@ -42,7 +43,7 @@ DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" $PY -m careline.c
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" run_benchmark ingest $PY bench/bench_ingest.py
 
 echo "== API: GET /api/patients/{id} under gunicorn"
-run_benchmark api $PY bench/bench_api.py
+run_benchmark api $PY bench/bench_api.py --requests "${BENCH_API_REQUESTS:-20000}"
 
 echo
 echo "== verdicts (DESIGN.md §7; ${PATIENTS} patients; load average $(cut -d' ' -f1-3 /proc/loadavg))"
