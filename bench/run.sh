@@ -52,8 +52,8 @@ for name in registry ingest api; do
   log="${LOGS}/${name}.log"
   sed -n 's/^verdict: //p' "${log}"
   if [ "${STATUS[${name}]}" -ne 0 ] && ! grep -qE '^verdict: (not met|could not run)' "${log}"; then
-    printf 'could not run | %-8s | the budgets not judged above | exited %s (see its output)\n' \
-      "${name}" "${STATUS[${name}]}"
+    printf 'could not run | %-8s | the budgets it did not judge | exited %s: %s\n' \
+      "${name}" "${STATUS[${name}]}" "$(grep -v '^verdict: ' "${log}" | tail -n 1)"
   fi
   if [ "${STATUS[${name}]}" -ne 0 ] || ! grep -q '^verdict: ' "${log}"; then
     failed=1
