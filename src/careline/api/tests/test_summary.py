@@ -149,7 +149,9 @@ def test_every_fact_says_where_it_came_from_and_no_integer_ids_leave(
     body = get_summary(api_client, scheduler, full_patient).json()
 
     facts = list(facts_in(body))
-    assert len(facts) == 22  # each row of full_patient the summary shows, the patient included
+    # each row of full_patient the summary shows, the patient included; the one consent twice
+    # (all consents, and the current one per purpose)
+    assert len(facts) == 23
     for fact in facts:
         assert fact["source_system"], fact
         assert dt.datetime.fromisoformat(fact["received_at"]).tzinfo is not None, fact
