@@ -28,7 +28,7 @@ from careline.platform import clock
 from careline.platform.actors import actor_from_request
 from careline.platform.authorization import api_requires_permission
 from careline.platform.models import AuditChannel
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 router = Router(tags=["patients"])
 
@@ -49,11 +49,13 @@ class PatientSummary:
 @router.get(
     "{uuid:patient_id}/summary", response=PatientSummaryOut, summary="The patient's 360 summary"
 )
-@api_requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
+@api_requires_permission(Permission.VIEW_PATIENT, resource_type="Patient")
 def get_patient_summary(request: HttpRequest, patient_id: uuid.UUID) -> PatientSummaryOut:
     actor = actor_from_request(request, channel=AuditChannel.API)
     registry = get_patient_registry_view(actor=actor, patient_id=patient_id)
-    clinical = summarize(registry.access) if actor.has_permission(Perm.VIEW_CLINICAL) else None
+    clinical = (
+        summarize(registry.access) if actor.has_permission(Permission.VIEW_CLINICAL) else None
+    )
     return PatientSummaryOut.of(PatientSummary(registry, clinical, today=_clinic_today()))
 
 

@@ -33,7 +33,7 @@ from careline.clinical.models import (
 )
 from careline.patients.access import PatientAccess, access_patient
 from careline.platform.actors import Actor
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 if TYPE_CHECKING:
     from careline.patients.models import Patient
@@ -67,7 +67,7 @@ def get_clinical_summary(*, actor: Actor, patient_id: uuid.UUID) -> ClinicalSumm
     access = access_patient(
         actor=actor,
         patient_id=patient_id,
-        permission=Perm.VIEW_CLINICAL,
+        permission=Permission.VIEW_CLINICAL,
         resource_type="ClinicalSummary",
     )
     return summarize(access)

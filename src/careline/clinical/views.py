@@ -22,7 +22,7 @@ from careline.platform.actors import actor_from_request
 from careline.platform.authorization import requires_permission
 from careline.platform.errors import CarelineError
 from careline.platform.http import staff_view
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 P = ParamSpec("P")
 
@@ -48,7 +48,7 @@ def _unavailable_on_error(
 @staff_view
 @require_GET
 @_unavailable_on_error
-@requires_permission(Perm.VIEW_CLINICAL, resource_type="ClinicalSummary")
+@requires_permission(Permission.VIEW_CLINICAL, resource_type="ClinicalSummary")
 def patient_summary(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     summary = get_clinical_summary(actor=actor_from_request(request), patient_id=patient_id)
     return render(request, "clinical/patient_summary.html", _summary_context(summary))

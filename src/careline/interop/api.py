@@ -19,7 +19,7 @@ from careline.platform.actors import actor_from_request
 from careline.platform.authorization import api_requires_permission
 from careline.platform.errors import ValidationFailed
 from careline.platform.models import AuditChannel
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 router = Router(tags=["import"])
 
@@ -44,7 +44,7 @@ _BODY = {
     summary="Import FHIR R4: a Bundle, a resource or Bulk-FHIR ndjson",
     openapi_extra=_BODY,
 )
-@api_requires_permission(Perm.IMPORT_FHIR, resource_type="ImportRun")
+@api_requires_permission(Permission.IMPORT_FHIR, resource_type="ImportRun")
 def import_fhir(request: HttpRequest, source: str | None = None) -> dict[str, Any]:
     """Validate, map and upsert the resources; answer the per-type summary and rejections.
 

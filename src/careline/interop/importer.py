@@ -37,7 +37,7 @@ from careline.platform.actors import Actor
 from careline.platform.authorization import require_permission
 from careline.platform.errors import ValidationFailed
 from careline.platform.models import AuditAction
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 DEFAULT_BATCH_SIZE = 1000
 SOURCE_LENGTH = 200  # the source_system columns' length
@@ -165,7 +165,7 @@ def _check_source(source_system: str | None) -> None:
 def _require_permission(actor: Actor) -> None:
     require_permission(
         actor,
-        Perm.IMPORT_FHIR,
+        Permission.IMPORT_FHIR,
         resource_type="ImportRun",
         message="You do not have permission to import FHIR data.",
     )

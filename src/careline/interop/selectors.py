@@ -5,17 +5,17 @@ from __future__ import annotations
 from careline.interop.models import ImportRun, ImportStatus
 from careline.platform.actors import Actor
 from careline.platform.authorization import require_permission
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 RUNS_LIMIT = 50
 
 
 def list_import_runs(*, actor: Actor, limit: int = RUNS_LIMIT) -> list[ImportRun]:
     """The latest import runs, newest first (integration engineers and compliance)."""
-    if not actor.has_permission(Perm.VIEW_AUDIT_LOG):  # compliance reads them too
+    if not actor.has_permission(Permission.VIEW_AUDIT_LOG):  # compliance reads them too
         require_permission(
             actor,
-            Perm.IMPORT_FHIR,
+            Permission.IMPORT_FHIR,
             resource_type="ImportRun",
             message="You do not have permission to see import runs.",
         )

@@ -19,7 +19,7 @@ from careline.platform.actors import Actor
 from careline.platform.authorization import refuse, require_permission
 from careline.platform.errors import BreakGlassRequired, NotFound
 from careline.platform.models import AuditAction, BreakGlassAccess
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 from careline.platform.prepared import JoinedRowLookup
 from careline.platform.services import grant_break_glass
 
@@ -44,7 +44,7 @@ def access_patient(
     *,
     actor: Actor,
     patient_id: uuid.UUID,
-    permission: str = Perm.VIEW_PATIENT,
+    permission: str = Permission.VIEW_PATIENT,
     action: str | None = AuditAction.READ,
     resource_type: str = "Patient",
 ) -> PatientAccess:
@@ -79,7 +79,7 @@ def access_patient(
 
 def is_in_scope(*, actor: Actor, patient: Patient) -> bool:
     user = actor.user
-    if user is None or user.has_careline_permission(Perm.ACCESS_ALL_PATIENTS):
+    if user is None or user.has_careline_permission(Permission.ACCESS_ALL_PATIENTS):
         return True
     if (
         patient.primary_location_id
@@ -104,7 +104,7 @@ def break_glass(*, actor: Actor, patient_id: uuid.UUID, reason: str) -> BreakGla
     """Open an out-of-scope patient with a stated reason (the patient must exist)."""
     require_permission(
         actor,
-        Perm.VIEW_PATIENT,
+        Permission.VIEW_PATIENT,
         resource_type="Patient",
         patient_id=patient_id,
         message="Your role does not allow opening patient records.",

@@ -39,7 +39,7 @@ from careline.platform.audit.selectors import SEARCH_LISTED_PATIENTS
 from careline.platform.authorization import require_permission
 from careline.platform.errors import ValidationFailed
 from careline.platform.models import AuditAction, Purpose
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 SEARCH_LIMIT = 25
 MIN_QUERY_LENGTH = 2
@@ -107,7 +107,7 @@ def search_patients(*, actor: Actor, text: str, limit: int = SEARCH_LIMIT) -> li
     """Patients matching a name fragment, birth date, phone (any format) or MRN."""
     require_permission(
         actor,
-        Perm.VIEW_PATIENT,
+        Permission.VIEW_PATIENT,
         resource_type="Patient",
         message="Your role does not allow searching patients.",
     )
@@ -124,7 +124,7 @@ def search_patients_for_audit(
     """
     require_permission(
         actor,
-        Perm.VIEW_AUDIT_LOG,
+        Permission.VIEW_AUDIT_LOG,
         resource_type="Patient",
         message="Your role does not allow reading the audit log.",
     )

@@ -36,7 +36,7 @@ from careline.platform import audit, clock
 from careline.platform.actors import Actor
 from careline.platform.errors import NotFound, ValidationFailed
 from careline.platform.models import AuditAction
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 from careline.platform.text import require_plain_text
 
 
@@ -76,7 +76,7 @@ def _require_choice(value: str, choices: Any, field: str) -> None:
 def add_contact_point(
     *, actor: Actor, patient_id: uuid.UUID, system: str, value: str, use: str = ""
 ) -> ContactPoint:
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT, "ContactPoint")
+    access = _access_for_change(actor, patient_id, Permission.CHANGE_CONTACT, "ContactPoint")
     patient = access.patient
     _require_choice(system, ContactSystem, "system")
     if use:
@@ -117,7 +117,7 @@ def update_contact_point(
     value: str,
     use: str | None = None,
 ) -> ContactPoint:
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT, "ContactPoint")
+    access = _access_for_change(actor, patient_id, Permission.CHANGE_CONTACT, "ContactPoint")
     patient = access.patient
     with transaction.atomic():
         contact = (
@@ -146,7 +146,7 @@ def update_contact_point(
 
 
 def remove_contact_point(*, actor: Actor, patient_id: uuid.UUID, contact_id: uuid.UUID) -> None:
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONTACT, "ContactPoint")
+    access = _access_for_change(actor, patient_id, Permission.CHANGE_CONTACT, "ContactPoint")
     patient = access.patient
     with transaction.atomic():
         updated = ContactPoint.objects.filter(
@@ -169,7 +169,7 @@ def update_communication_preference(
     time_zone: str,
 ) -> CommunicationPreference:
     access = _access_for_change(
-        actor, patient_id, Perm.CHANGE_PREFERENCES, "CommunicationPreference"
+        actor, patient_id, Permission.CHANGE_PREFERENCES, "CommunicationPreference"
     )
     patient = access.patient
     if preferred_channel:
@@ -220,7 +220,7 @@ def record_consent(
     description: str = "",
 ) -> Consent:
     """Record a consent decision; earlier decisions stay as history."""
-    access = _access_for_change(actor, patient_id, Perm.CHANGE_CONSENT, "Consent")
+    access = _access_for_change(actor, patient_id, Permission.CHANGE_CONSENT, "Consent")
     patient = access.patient
     _require_choice(purpose, ConsentPurpose, "purpose")
     _require_choice(status, ConsentStatus, "status")

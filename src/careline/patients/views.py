@@ -55,7 +55,7 @@ from careline.platform.actors import actor_from_request
 from careline.platform.authorization import requires_permission
 from careline.platform.errors import BreakGlassRequired, ValidationFailed
 from careline.platform.http import is_htmx, local_today, staff_view
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 _PHONE_SYSTEMS = frozenset({ContactSystem.PHONE, ContactSystem.SMS, ContactSystem.FAX})
 _ADD_CONTACT_AUTO_ID = "contact-add-%s"
@@ -67,7 +67,7 @@ _CONSENT_AUTO_ID = "consent-%s"
 
 @staff_view
 @require_http_methods(["GET", "POST"])
-@requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
+@requires_permission(Permission.VIEW_PATIENT, resource_type="Patient")
 def search(request: HttpRequest) -> HttpResponse:
     """The search page; a POST (no JavaScript) shows results on it, the text kept out of URLs."""
     context: dict[str, Any] = {"form": SearchForm()}
@@ -78,7 +78,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 @require_POST
-@requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
+@requires_permission(Permission.VIEW_PATIENT, resource_type="Patient")
 def search_results(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/_search_results.html", _search(request))
 
@@ -98,7 +98,7 @@ def _search(request: HttpRequest) -> dict[str, Any]:
 
 @staff_view
 @require_http_methods(["GET", "POST"])
-@requires_permission(Perm.VIEW_AUDIT_LOG, resource_type="Patient")
+@requires_permission(Permission.VIEW_AUDIT_LOG, resource_type="Patient")
 def audit_patient_picker(request: HttpRequest) -> HttpResponse:
     """Find a patient by name, birth date or MRN to read her audit trail (compliance).
 
@@ -125,7 +125,7 @@ def audit_patient_picker(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 @require_GET
-@requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
+@requires_permission(Permission.VIEW_PATIENT, resource_type="Patient")
 def detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     try:
         registry = get_patient_registry_view(
@@ -195,7 +195,7 @@ def _detail_context(registry: PatientRegistryView) -> dict[str, Any]:
 
 @staff_view
 @require_GET
-@requires_permission(Perm.VIEW_PATIENT, resource_type="Timeline")
+@requires_permission(Permission.VIEW_PATIENT, resource_type="Timeline")
 def timeline(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """A page of the timeline, filtered; with ``cursor`` only the older rows (appended)."""
     form = TimelineFilterForm(request.GET)
@@ -229,7 +229,7 @@ def _older_url(patient_id: uuid.UUID, page: TimelinePage, query: dict[str, str])
 
 @staff_view
 @require_http_methods(["GET", "POST"])
-@requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
+@requires_permission(Permission.VIEW_PATIENT, resource_type="Patient")
 def break_glass(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """State a reason to open a patient outside one's care teams and locations."""
     form = BreakGlassForm(request.POST or None)
@@ -302,7 +302,7 @@ def _submit(
 
 @staff_view
 @require_POST
-@requires_permission(Perm.CHANGE_CONTACT, resource_type="ContactPoint")
+@requires_permission(Permission.CHANGE_CONTACT, resource_type="ContactPoint")
 def add_contact(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     def render_saved(contact: ContactPoint) -> tuple[str, dict[str, Any]]:
         context = {
@@ -323,7 +323,7 @@ def add_contact(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 @staff_view
 @require_POST
-@requires_permission(Perm.CHANGE_CONTACT, resource_type="ContactPoint")
+@requires_permission(Permission.CHANGE_CONTACT, resource_type="ContactPoint")
 def update_contact(
     request: HttpRequest, patient_id: uuid.UUID, contact_id: uuid.UUID
 ) -> HttpResponse:
@@ -347,7 +347,7 @@ def update_contact(
 
 @staff_view
 @require_POST
-@requires_permission(Perm.CHANGE_CONTACT, resource_type="ContactPoint")
+@requires_permission(Permission.CHANGE_CONTACT, resource_type="ContactPoint")
 def remove_contact(
     request: HttpRequest, patient_id: uuid.UUID, contact_id: uuid.UUID
 ) -> HttpResponse:
@@ -361,7 +361,7 @@ def remove_contact(
 
 @staff_view
 @require_POST
-@requires_permission(Perm.CHANGE_PREFERENCES, resource_type="CommunicationPreference")
+@requires_permission(Permission.CHANGE_PREFERENCES, resource_type="CommunicationPreference")
 def update_preferences(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     def render_saved(preference: CommunicationPreference) -> tuple[str, dict[str, Any]]:
         context = {
@@ -384,7 +384,7 @@ def update_preferences(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespo
 
 @staff_view
 @require_POST
-@requires_permission(Perm.CHANGE_CONSENT, resource_type="Consent")
+@requires_permission(Permission.CHANGE_CONSENT, resource_type="Consent")
 def record_consent(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     def render_saved(consent: Consent) -> tuple[str, dict[str, Any]]:
         # The decision just recorded is the latest for its purpose: the current one.

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from careline.platform.models import User
-from careline.platform.permissions import Perm, permissions_for_role
+from careline.platform.permissions import Permission, permissions_for_role
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,15 @@ class NavItem:
 
 
 NAVIGATION = (
-    NavItem("Patients", "patients:search", Perm.VIEW_PATIENT),
-    NavItem("Imports", "interop:imports", Perm.IMPORT_FHIR),
-    NavItem("Audit log", "platform:audit_log", Perm.VIEW_AUDIT_LOG),
-    NavItem("Break-glass review", "platform:break_glass_review", Perm.REVIEW_BREAK_GLASS),
+    NavItem("Patients", "patients:search", Permission.VIEW_PATIENT),
+    NavItem("Imports", "interop:imports", Permission.IMPORT_FHIR),
+    NavItem("Audit log", "platform:audit_log", Permission.VIEW_AUDIT_LOG),
+    NavItem("Break-glass review", "platform:break_glass_review", Permission.REVIEW_BREAK_GLASS),
 )
 
 # ``may`` keys: "patients.view_patient" → "view_patient".
 _SHORT_NAMES = {
-    value: value.partition(".")[2] for name, value in vars(Perm).items() if name.isupper()
+    value: value.partition(".")[2] for name, value in vars(Permission).items() if name.isupper()
 }
 
 

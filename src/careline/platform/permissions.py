@@ -23,7 +23,7 @@ class Role(models.TextChoices):
     INTEGRATION = "integration", "Integration engineer"
 
 
-class Perm:
+class Permission:
     """Every permission Careline checks, by name."""
 
     VIEW_PATIENT = "patients.view_patient"
@@ -41,34 +41,39 @@ class Perm:
 
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
-    value for name, value in vars(Perm).items() if name.isupper()
+    value for name, value in vars(Permission).items() if name.isupper()
 )
 
 _PATIENT_FRONT_OFFICE = frozenset(
     {
-        Perm.VIEW_PATIENT,
-        Perm.CHANGE_CONTACT,
-        Perm.CHANGE_PREFERENCES,
-        Perm.CHANGE_CONSENT,
-        Perm.VIEW_CLINICAL,
-        Perm.VIEW_DIRECTORY,
+        Permission.VIEW_PATIENT,
+        Permission.CHANGE_CONTACT,
+        Permission.CHANGE_PREFERENCES,
+        Permission.CHANGE_CONSENT,
+        Permission.VIEW_CLINICAL,
+        Permission.VIEW_DIRECTORY,
     }
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL_PERMISSIONS,
     Role.SCHEDULER: _PATIENT_FRONT_OFFICE,
-    Role.CONTACT_CENTER_AGENT: _PATIENT_FRONT_OFFICE | {Perm.ACCESS_ALL_PATIENTS},
-    Role.NURSE: _PATIENT_FRONT_OFFICE - {Perm.CHANGE_CONSENT},
+    Role.CONTACT_CENTER_AGENT: _PATIENT_FRONT_OFFICE | {Permission.ACCESS_ALL_PATIENTS},
+    Role.NURSE: _PATIENT_FRONT_OFFICE - {Permission.CHANGE_CONSENT},
     Role.CARE_MANAGER: _PATIENT_FRONT_OFFICE,
-    Role.MARKETER: frozenset({Perm.VIEW_DIRECTORY}),
-    Role.LIAISON: frozenset({Perm.VIEW_DIRECTORY}),
-    Role.EXECUTIVE: frozenset({Perm.VIEW_DIRECTORY}),
+    Role.MARKETER: frozenset({Permission.VIEW_DIRECTORY}),
+    Role.LIAISON: frozenset({Permission.VIEW_DIRECTORY}),
+    Role.EXECUTIVE: frozenset({Permission.VIEW_DIRECTORY}),
     Role.COMPLIANCE: frozenset(
-        {Perm.VIEW_AUDIT_LOG, Perm.EXPORT_AUDIT_LOG, Perm.REVIEW_BREAK_GLASS}
+        {Permission.VIEW_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG, Permission.REVIEW_BREAK_GLASS}
     ),
     Role.INTEGRATION: frozenset(
-        {Perm.IMPORT_FHIR, Perm.VIEW_PATIENT, Perm.ACCESS_ALL_PATIENTS, Perm.VIEW_CLINICAL}
+        {
+            Permission.IMPORT_FHIR,
+            Permission.VIEW_PATIENT,
+            Permission.ACCESS_ALL_PATIENTS,
+            Permission.VIEW_CLINICAL,
+        }
     ),
 }
 

@@ -24,7 +24,7 @@ from careline.platform.models import (
     Purpose,
     User,
 )
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 from careline.platform.prepared import JoinedRowLookup
 
 MIN_REASON_LENGTH = 10
@@ -66,7 +66,7 @@ def grant_break_glass(*, actor: Actor, patient_id: uuid.UUID, reason: str) -> Br
 def review_break_glass(*, actor: Actor, access_id: uuid.UUID, note: str) -> BreakGlassAccess:
     require_permission(
         actor,
-        Perm.REVIEW_BREAK_GLASS,
+        Permission.REVIEW_BREAK_GLASS,
         resource_type="BreakGlassAccess",
         resource_id=str(access_id),
         message="You may not review break-glass access.",
@@ -116,7 +116,10 @@ def issue_api_token(
     """A new token for ``user``; it expires at ``expires_at`` (by default after
     ``CARELINE_API_TOKEN_LIFETIME_DAYS``)."""
     require_permission(
-        actor, Perm.MANAGE_USERS, resource_type="ApiToken", message="You may not issue API tokens."
+        actor,
+        Permission.MANAGE_USERS,
+        resource_type="ApiToken",
+        message="You may not issue API tokens.",
     )
     now = clock.now()
     if expires_at is None:
@@ -149,7 +152,10 @@ def issue_api_token(
 def revoke_api_token(*, actor: Actor, prefix: str) -> ApiToken:
     """Revoke the one active token with ``prefix``; audited."""
     require_permission(
-        actor, Perm.MANAGE_USERS, resource_type="ApiToken", message="You may not revoke API tokens."
+        actor,
+        Permission.MANAGE_USERS,
+        resource_type="ApiToken",
+        message="You may not revoke API tokens.",
     )
     with transaction.atomic():
         tokens = list(

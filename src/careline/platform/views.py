@@ -35,7 +35,7 @@ from careline.platform.models import (
     BreakGlassAccess,
     User,
 )
-from careline.platform.permissions import Perm, Role
+from careline.platform.permissions import Permission, Role
 from careline.platform.selectors import get_break_glass_queue
 from careline.platform.services import review_break_glass
 from careline.platform.workspaces import upcoming_work
@@ -58,7 +58,7 @@ class AuditRow:
 
 @staff_view
 @require_GET
-@requires_permission(Perm.VIEW_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
+@requires_permission(Permission.VIEW_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
@@ -120,14 +120,14 @@ def _page_url(base: str, filter_query: str, **cursor: int) -> str:
 
 @staff_view
 @require_GET
-@requires_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
+@requires_permission(Permission.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_export_csv(request: HttpRequest) -> HttpResponseBase:
     return _stream_export(request, audit_export.ExportFormat.CSV)
 
 
 @staff_view
 @require_GET
-@requires_permission(Perm.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
+@requires_permission(Permission.EXPORT_AUDIT_LOG, resource_type=audit_selectors.AUDIT_RESOURCE_TYPE)
 def audit_export_fhir(request: HttpRequest) -> HttpResponseBase:
     return _stream_export(request, audit_export.ExportFormat.FHIR)
 
@@ -159,14 +159,14 @@ class BreakGlassRow:
 
 @staff_view
 @require_GET
-@requires_permission(Perm.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
+@requires_permission(Permission.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
 def break_glass_review(request: HttpRequest) -> HttpResponse:
     return _render_break_glass_review(request)
 
 
 @staff_view
 @require_POST
-@requires_permission(Perm.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
+@requires_permission(Permission.REVIEW_BREAK_GLASS, resource_type="BreakGlassAccess")
 def break_glass_mark_reviewed(request: HttpRequest, access_id: uuid.UUID) -> HttpResponse:
     form = BreakGlassReviewForm(request.POST, auto_id=_form_id(access_id))
     if not form.is_valid():

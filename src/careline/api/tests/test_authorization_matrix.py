@@ -36,7 +36,7 @@ from careline.platform.models import (
     AuditOutcome,
     BreakGlassAccess,
 )
-from careline.platform.permissions import ALL_PERMISSIONS, Perm, Role
+from careline.platform.permissions import ALL_PERMISSIONS, Permission, Role
 from careline.testing.factories import ContactPointFactory
 
 
@@ -64,7 +64,7 @@ ENDPOINTS = [
         200,
         AuditAction.SEARCH,
         "Patient",
-        Perm.VIEW_PATIENT,
+        Permission.VIEW_PATIENT,
         is_patient_scoped=False,
     ),
     Endpoint(
@@ -76,7 +76,7 @@ ENDPOINTS = [
         200,
         "read",
         "Patient",
-        Perm.VIEW_PATIENT,
+        Permission.VIEW_PATIENT,
     ),
     Endpoint(
         "timeline",
@@ -87,7 +87,7 @@ ENDPOINTS = [
         200,
         AuditAction.READ,
         "Timeline",
-        Perm.VIEW_PATIENT,
+        Permission.VIEW_PATIENT,
     ),
     Endpoint(
         "summary",
@@ -98,7 +98,7 @@ ENDPOINTS = [
         200,
         AuditAction.READ,
         "Patient",
-        Perm.VIEW_PATIENT,
+        Permission.VIEW_PATIENT,
     ),
     Endpoint(
         "add_contact",
@@ -109,7 +109,7 @@ ENDPOINTS = [
         201,
         AuditAction.CREATE,
         "ContactPoint",
-        Perm.CHANGE_CONTACT,
+        Permission.CHANGE_CONTACT,
     ),
     Endpoint(
         "update_contact",
@@ -120,7 +120,7 @@ ENDPOINTS = [
         200,
         AuditAction.UPDATE,
         "ContactPoint",
-        Perm.CHANGE_CONTACT,
+        Permission.CHANGE_CONTACT,
     ),
     Endpoint(
         "remove_contact",
@@ -131,7 +131,7 @@ ENDPOINTS = [
         204,
         AuditAction.DELETE,
         "ContactPoint",
-        Perm.CHANGE_CONTACT,
+        Permission.CHANGE_CONTACT,
     ),
     Endpoint(
         "communication_preference",
@@ -142,7 +142,7 @@ ENDPOINTS = [
         200,
         AuditAction.UPDATE,
         "CommunicationPreference",
-        Perm.CHANGE_PREFERENCES,
+        Permission.CHANGE_PREFERENCES,
     ),
     Endpoint(
         "consent",
@@ -153,7 +153,7 @@ ENDPOINTS = [
         201,
         AuditAction.CREATE,
         "Consent",
-        Perm.CHANGE_CONSENT,
+        Permission.CHANGE_CONSENT,
     ),
     Endpoint(
         "break_glass",
@@ -164,7 +164,7 @@ ENDPOINTS = [
         201,
         AuditAction.BREAK_GLASS,
         "Patient",
-        Perm.VIEW_PATIENT,
+        Permission.VIEW_PATIENT,
         is_patient_scoped=False,
     ),
 ]

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from careline.api.tests.helpers import ApiCaller
 from careline.patients.models import Patient
 from careline.platform.models import AuditEvent
-from careline.platform.permissions import ROLE_PERMISSIONS, Perm, Role
+from careline.platform.permissions import ROLE_PERMISSIONS, Permission, Role
 from careline.testing import factories as f
 
 TODAY = dt.datetime(2026, 1, 10, 15, 0, tzinfo=dt.UTC)
@@ -183,7 +183,9 @@ def test_without_clinical_permission_the_clinical_half_is_null(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(
-        ROLE_PERMISSIONS, Role.MARKETER, frozenset({Perm.VIEW_PATIENT, Perm.ACCESS_ALL_PATIENTS})
+        ROLE_PERMISSIONS,
+        Role.MARKETER,
+        frozenset({Permission.VIEW_PATIENT, Permission.ACCESS_ALL_PATIENTS}),
     )
     marketer = caller_for(Role.MARKETER)
 

@@ -47,10 +47,10 @@ def _identifiers(index: int, mrn_offset: int, ssn_offset: int) -> tuple[str, str
 def _patient_bundle(
     rng: random.Random, pool: FakerPool, directory: Directory, identifiers: tuple[str, str]
 ) -> Resource:
-    ctx = new_patient(rng, pool, directory)
-    patient = patient_resource(ctx, *identifiers)
-    resources = [patient, *caregivers(ctx, patient), *coverages(ctx), *consents(ctx)]
-    resources += clinical_history(ctx)
+    context = new_patient(rng, pool, directory)
+    patient = patient_resource(context, *identifiers)
+    resources = [patient, *caregivers(context, patient), *coverages(context), *consents(context)]
+    resources += clinical_history(context)
     return transaction(new_id(rng), resources)
 
 

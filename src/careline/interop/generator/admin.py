@@ -57,36 +57,36 @@ def _payers(state: str, kind: str) -> list[Payer]:
     return [p for p in codes.PAYERS if p.kind == kind and state in p.states]
 
 
-def _choose_payer(ctx: PatientContext, exclude: str | None = None) -> Payer:
-    state = ctx.home.state
-    if exclude is None and ctx.age() >= 65:
+def _choose_payer(context: PatientContext, exclude: str | None = None) -> Payer:
+    state = context.home.state
+    if exclude is None and context.age() >= 65:
         return _payers(state, "medicare")[0]
-    if exclude is None and ctx.medicaid:
+    if exclude is None and context.medicaid:
         return _payers(state, "medicaid")[0]
     options = [
         (p, COMMERCIAL_WEIGHTS[p.name]) for p in _payers(state, "commercial") if p.name != exclude
     ]
-    return weighted(ctx.rng, options)
+    return weighted(context.rng, options)
 
 
-def _relationship(ctx: PatientContext, payer: Payer) -> tuple[str, Resource | None]:
+def _relationship(context: PatientContext, payer: Payer) -> tuple[str, Resource | None]:
     """Who holds the policy: the patient, a parent (child) or the spouse."""
-    age = ctx.age()
-    parent = guardian(ctx)
-    if payer.kind == "commercial" and (age < 18 or (age < 26 and chance(ctx.rng, 0.3))):
+    age = context.age()
+    parent = guardian(context)
+    if payer.kind == "commercial" and (age < 18 or (age < 26 and chance(context.rng, 0.3))):
         return "child", parent.resource if parent else None
-    if payer.kind == "commercial" and ctx.marital == "M" and chance(ctx.rng, 0.25):
-        spouse = [c.resource for c in ctx.caregivers if c.relationship == "SPS"]
+    if payer.kind == "commercial" and context.marital == "M" and chance(context.rng, 0.25):
+        spouse = [c.resource for c in context.caregivers if c.relationship == "SPS"]
         return "spouse", spouse[0] if spouse else None
     return "self", None
 
 
-def _classes(ctx: PatientContext, payer: Payer) -> list[dict[str, Any]]:
-    rng = ctx.rng
+def _classes(context: PatientContext, payer: Payer) -> list[dict[str, Any]]:
+    rng = context.rng
     plan_value, plan_name = rng.choice(payer.plans)
     found = [{"type": _class_type("plan", "Plan"), "value": plan_value, "name": plan_name}]
     if payer.kind == "commercial":
-        employer = ctx.pool.seeded("en_US", rng).company()
+        employer = context.pool.seeded("en_US", rng).company()
         group = {"type": _class_type("group", "Group"), "value": f"{rng.randrange(10**6):06d}"}
         found.insert(0, group | {"name": f"{employer} Employees"})
     return found
@@ -96,42 +96,42 @@ def _class_type(code: str, display: str) -> dict[str, Any]:
     return Code(codes.COVERAGE_CLASS, code, display).concept()
 
 
-def _coverage(ctx: PatientContext, payer: Payer, start: date, end: date | None) -> Resource:
-    relationship, subscriber = _relationship(ctx, payer)
-    item: Resource = {"resourceType": "Coverage", "id": new_id(ctx.rng)}
+def _coverage(context: PatientContext, payer: Payer, start: date, end: date | None) -> Resource:
+    relationship, subscriber = _relationship(context, payer)
+    item: Resource = {"resourceType": "Coverage", "id": new_id(context.rng)}
     item["status"] = "cancelled" if end else "active"
     item["type"] = codes.COVERAGE_TYPES[payer.kind].concept()
     if subscriber is not None:
         item["subscriber"] = local_ref(subscriber)
-    item |= {"subscriberId": _member_id(ctx.rng, payer), "beneficiary": ctx.ref()}
+    item |= {"subscriberId": _member_id(context.rng, payer), "beneficiary": context.ref()}
     if relationship != "self":
         item["dependent"] = "02" if relationship == "child" else "01"
     rel = Code(codes.SUBSCRIBER_RELATIONSHIP, relationship, relationship.capitalize())
     item |= {"relationship": rel.concept(), "period": {"start": fhir_date(start)}}
     if end:
         item["period"]["end"] = fhir_date(end)
-    item |= {"payor": [{"display": payer.name}], "class": _classes(ctx, payer), "order": 1}
+    item |= {"payor": [{"display": payer.name}], "class": _classes(context, payer), "order": 1}
     return item
 
 
-def _coverage_start(ctx: PatientContext, payer: Payer) -> date:
+def _coverage_start(context: PatientContext, payer: Payer) -> date:
     if payer.kind == "medicare":
-        return add_years(ctx.birth, 65).replace(day=1)
-    earliest = max(ctx.birth, add_years(ctx.end, -8))
-    return random_day(ctx.rng, earliest, max(earliest, ctx.end - timedelta(days=60)))
+        return add_years(context.birth, 65).replace(day=1)
+    earliest = max(context.birth, add_years(context.end, -8))
+    return random_day(context.rng, earliest, max(earliest, context.end - timedelta(days=60)))
 
 
-def coverages(ctx: PatientContext) -> list[Resource]:
-    rng = ctx.rng
-    if not chance(rng, 0.98 if ctx.age() >= 65 else 0.9):
+def coverages(context: PatientContext) -> list[Resource]:
+    rng = context.rng
+    if not chance(rng, 0.98 if context.age() >= 65 else 0.9):
         return []
-    payer = _choose_payer(ctx)
-    start = _coverage_start(ctx, payer)
-    found = [_coverage(ctx, payer, start, ctx.end if ctx.death else None)]
+    payer = _choose_payer(context)
+    start = _coverage_start(context, payer)
+    found = [_coverage(context, payer, start, context.end if context.death else None)]
     lapsed_start = add_years(start, -rng.randint(1, 5))
-    if chance(rng, 0.15) and lapsed_start > ctx.birth:
-        old = _choose_payer(ctx, exclude=payer.name if payer.kind == "commercial" else "")
-        found.append(_coverage(ctx, old, lapsed_start, start - timedelta(days=1)))
+    if chance(rng, 0.15) and lapsed_start > context.birth:
+        old = _choose_payer(context, exclude=payer.name if payer.kind == "commercial" else "")
+        found.append(_coverage(context, old, lapsed_start, start - timedelta(days=1)))
     return found
 
 
@@ -147,24 +147,24 @@ CHANNELS = (
 )
 
 
-def _consent(ctx: PatientContext, purpose: str, permit: bool, signed: date) -> Resource:
-    rng = ctx.rng
+def _consent(context: PatientContext, purpose: str, permit: bool, signed: date) -> Resource:
+    rng = context.rng
     declined = purpose == "hipaa-notice" or chance(rng, 0.5)
     status = "active" if permit or not declined else "rejected"
     if purpose == "hipaa-notice":
         rule = codes.POLICY_NOPP
     else:
         rule = codes.POLICY_OPTIN if permit else codes.POLICY_OPTOUT
-    parent = guardian(ctx)
-    signer = local_ref(parent.resource) if parent else ctx.ref()
+    parent = guardian(context)
+    signer = local_ref(parent.resource) if parent else context.ref()
     item: Resource = {"resourceType": "Consent", "id": new_id(rng), "status": status}
     item |= {"scope": codes.CONSENT_SCOPE.concept(), "category": [codes.CONSENT_CATEGORY.concept()]}
     item |= {
-        "patient": ctx.ref(),
+        "patient": context.ref(),
         "dateTime": fhir_datetime(at_time(rng, signed)),
         "performer": [signer],
     }
-    item["organization"] = [directory_ref("Organization", ctx.pcp.site.organization_id)]
+    item["organization"] = [directory_ref("Organization", context.pcp.site.organization_id)]
     item["policyRule"] = rule.concept()
     provision: dict[str, Any] = {"type": "permit" if permit else "deny"}
     provision["period"] = {"start": fhir_date(signed)}
@@ -175,16 +175,16 @@ def _consent(ctx: PatientContext, purpose: str, permit: bool, signed: date) -> R
     return item
 
 
-def consents(ctx: PatientContext) -> list[Resource]:
-    rng = ctx.rng
-    earliest = max(ctx.birth, add_years(ctx.end, -4))
-    signed = random_day(rng, earliest, ctx.end)
-    found = [_consent(ctx, "hipaa-notice", chance(rng, 0.97), signed)]
+def consents(context: PatientContext) -> list[Resource]:
+    rng = context.rng
+    earliest = max(context.birth, add_years(context.end, -4))
+    signed = random_day(rng, earliest, context.end)
+    found = [_consent(context, "hipaa-notice", chance(rng, 0.97), signed)]
     for purpose, recorded, permitted in CHANNELS:
-        if purpose == "sms" and not (ctx.mobile or guardian(ctx)):
+        if purpose == "sms" and not (context.mobile or guardian(context)):
             continue
-        if purpose == "email" and not ctx.email:
+        if purpose == "email" and not context.email:
             continue
         if chance(rng, recorded):
-            found.append(_consent(ctx, purpose, chance(rng, permitted), signed))
+            found.append(_consent(context, purpose, chance(rng, permitted), signed))
     return found

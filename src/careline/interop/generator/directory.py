@@ -144,14 +144,17 @@ def _clinic_places(rng: random.Random, hospital: geo.Place, count: int) -> list[
 # --- organizations and locations ---------------------------------------------------
 
 
-def _organization(ctx: _Builder, name: str, place: geo.Place, part_of: str | None) -> Resource:
-    org: Resource = {"resourceType": "Organization", "id": new_id(ctx.rng)}
-    org |= {"identifier": [_npi_identifier(ctx.rng, ctx.npis)], "active": True}
+def _organization(context: _Builder, name: str, place: geo.Place, part_of: str | None) -> Resource:
+    org: Resource = {"resourceType": "Organization", "id": new_id(context.rng)}
+    org |= {"identifier": [_npi_identifier(context.rng, context.npis)], "active": True}
     org |= {"type": [codes.ORG_TYPE_PROVIDER.concept()], "name": name}
-    org |= {"telecom": [_phone(ctx.rng, place)], "address": [place.address([ctx.street()], "work")]}
+    org |= {
+        "telecom": [_phone(context.rng, place)],
+        "address": [place.address([context.street()], "work")],
+    }
     if part_of:
         org["partOf"] = {"reference": f"urn:uuid:{part_of}"}
-    ctx.resources.append(org)
+    context.resources.append(org)
     return org
 
 
@@ -166,19 +169,22 @@ def _hours(rng: random.Random, setting: str) -> list[dict[str, Any]]:
 
 
 def _location(
-    ctx: _Builder, setting: str, org: Resource, name: str, part_of: str | None
+    context: _Builder, setting: str, org: Resource, name: str, part_of: str | None
 ) -> Resource:
-    place = ctx.place_of(org)
+    place = context.place_of(org)
     kind = codes.WING if part_of else codes.BUILDING
-    loc: Resource = {"resourceType": "Location", "id": new_id(ctx.rng), "status": "active"}
+    loc: Resource = {"resourceType": "Location", "id": new_id(context.rng), "status": "active"}
     loc |= {"name": name, "mode": "instance", "type": [codes.LOCATION_TYPES[setting].concept()]}
-    loc |= {"telecom": [_phone(ctx.rng, place)], "address": org["address"][0]}
+    loc |= {"telecom": [_phone(context.rng, place)], "address": org["address"][0]}
     loc |= {"physicalType": kind.concept()}
     loc["position"] = {"longitude": place.longitude, "latitude": place.latitude}
-    loc |= {"managingOrganization": local_ref(org), "hoursOfOperation": _hours(ctx.rng, setting)}
+    loc |= {
+        "managingOrganization": local_ref(org),
+        "hoursOfOperation": _hours(context.rng, setting),
+    }
     if part_of:
         loc["partOf"] = {"reference": f"urn:uuid:{part_of}"}
-    ctx.resources.append(loc)
+    context.resources.append(loc)
     return loc
 
 
@@ -190,13 +196,13 @@ def _language(code: str) -> dict[str, Any]:
     return {"coding": [{"system": codes.BCP47, "code": code, "display": display}], "text": display}
 
 
-def _practitioner(ctx: _Builder, specialty: str) -> tuple[Resource, tuple[str, ...], str]:
-    rng = ctx.rng
+def _practitioner(context: _Builder, specialty: str) -> tuple[Resource, tuple[str, ...], str]:
+    rng = context.rng
     culture = weighted(
         rng, [(c, c.weight if c.language != "en" else 150.0) for c in codes.CULTURES]
     )
     sex = rng.choice(("male", "female"))
-    name = draw_name(ctx.pool, rng, culture.language, sex)
+    name = draw_name(context.pool, rng, culture.language, sex)
     nurse = specialty in codes.PRIMARY_CARE and chance(rng, 0.15)
     degree = "NP" if nurse else weighted(rng, (("MD", 0.85), ("DO", 0.15)))
     languages = ["en"] + (
@@ -206,17 +212,17 @@ def _practitioner(ctx: _Builder, specialty: str) -> tuple[Resource, tuple[str, .
         languages.append("es")
     born = random_day(rng, add_years(REFERENCE_DATE, -68), add_years(REFERENCE_DATE, -30))
     doc: Resource = {"resourceType": "Practitioner", "id": new_id(rng)}
-    doc |= {"identifier": [_npi_identifier(rng, ctx.npis)], "active": True}
+    doc |= {"identifier": [_npi_identifier(rng, context.npis)], "active": True}
     prefix = () if nurse else ("Dr.",)
     doc["name"] = Name(name.given, name.family, (degree,)).human_names(prefix=prefix)
-    doc["telecom"] = [_phone(rng, ctx.hospital_place), _work_email(name)]
+    doc["telecom"] = [_phone(rng, context.hospital_place), _work_email(name)]
     doc |= {"gender": sex, "birthDate": fhir_date(born)}
     qualified = fhir_date(random_day(rng, add_years(born, 26), add_years(born, 30)))
     doc["qualification"] = [
         {"code": codes.DEGREES[degree].concept(), "period": {"start": qualified}}
     ]
     doc["communication"] = [_language(code) for code in languages]
-    ctx.resources.append(doc)
+    context.resources.append(doc)
     return doc, tuple(languages), "nurse" if nurse else "doctor"
 
 
@@ -226,8 +232,8 @@ def _work_email(name: Name) -> dict[str, Any]:
     return {"system": "email", "value": f"{first}.{last}@careline.example.org", "use": "work"}
 
 
-def _role(ctx: _Builder, doc: Resource, specialty: str, site: Site, role: str) -> None:
-    rng = ctx.rng
+def _role(context: _Builder, doc: Resource, specialty: str, site: Site, role: str) -> None:
+    rng = context.rng
     code = codes.ROLE_NURSE if role == "nurse" else codes.ROLE_DOCTOR
     start = random_day(rng, date(2005, 1, 1), add_years(REFERENCE_DATE, -1))
     item: Resource = {"resourceType": "PractitionerRole", "id": new_id(rng), "active": True}
@@ -246,7 +252,7 @@ def _role(ctx: _Builder, doc: Resource, specialty: str, site: Site, role: str) -
         ]
     else:
         item["availableTime"] = [{"daysOfWeek": ALL_DAYS, "allDay": True}]
-    ctx.resources.append(item)
+    context.resources.append(item)
 
 
 class _Builder:
@@ -291,36 +297,38 @@ def _specialty_plan(rng: random.Random, count: int) -> list[str]:
 
 
 def build_directory(rng: random.Random, pool: FakerPool, patients: int) -> Directory:
-    ctx = _Builder(rng, pool)
+    context = _Builder(rng, pool)
     clinic_count, clinician_count = _sizes(patients)
     system_name = rng.choice(codes.SYSTEM_NAMES)
-    system = _organization(ctx, system_name, ctx.hospital_place, None)
-    city = ctx.hospital_place.city
-    hospital = ctx.site("hospital", f"{city} General Hospital", ctx.hospital_place, system["id"])
-    emergency = ctx.emergency(hospital, f"{city} General Hospital Emergency Department")
+    system = _organization(context, system_name, context.hospital_place, None)
+    city = context.hospital_place.city
+    hospital = context.site(
+        "hospital", f"{city} General Hospital", context.hospital_place, system["id"]
+    )
+    emergency = context.emergency(hospital, f"{city} General Hospital Emergency Department")
     clinics = []
-    for place in _clinic_places(rng, ctx.hospital_place, clinic_count):
+    for place in _clinic_places(rng, context.hospital_place, clinic_count):
         name = rng.choice(codes.CLINIC_PATTERNS).format(city=place.city)
-        clinics.append(ctx.site("clinic", name, place, system["id"]))
-    clinicians = _clinicians(ctx, clinician_count, hospital, emergency, clinics)
+        clinics.append(context.site("clinic", name, place, system["id"]))
+    clinicians = _clinicians(context, clinician_count, hospital, emergency, clinics)
     return Directory(
-        system["id"], hospital, emergency, tuple(clinics), clinicians, tuple(ctx.resources)
+        system["id"], hospital, emergency, tuple(clinics), clinicians, tuple(context.resources)
     )
 
 
 def _clinicians(
-    ctx: _Builder, count: int, hospital: Site, emergency: Site, clinics: list[Site]
+    context: _Builder, count: int, hospital: Site, emergency: Site, clinics: list[Site]
 ) -> tuple[Clinician, ...]:
     found: list[Clinician] = []
     roles: list[tuple[Resource, str, Site, str]] = []
-    for index, specialty in enumerate(_specialty_plan(ctx.rng, count)):
+    for index, specialty in enumerate(_specialty_plan(context.rng, count)):
         setting = SPECIALTIES[specialty].setting
         site = {"hospital": hospital, "ed": emergency}.get(setting, clinics[index % len(clinics)])
-        doc, languages, role = _practitioner(ctx, specialty)
+        doc, languages, role = _practitioner(context, specialty)
         roles.append((doc, specialty, site, role))
-        if setting == "hospital" and chance(ctx.rng, 0.3):
-            roles.append((doc, specialty, ctx.rng.choice(clinics), role))
+        if setting == "hospital" and chance(context.rng, 0.3):
+            roles.append((doc, specialty, context.rng.choice(clinics), role))
         found.append(Clinician(doc["id"], specialty, site, languages))
     for doc, specialty, site, role in roles:
-        _role(ctx, doc, specialty, site, role)
+        _role(context, doc, specialty, site, role)
     return tuple(found)

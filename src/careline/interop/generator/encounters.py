@@ -50,8 +50,8 @@ def _participant(visit: Visit, care: Care, period: dict[str, str]) -> dict[str, 
 class ClinicalRecord:
     """Builds the clinical resources of one patient, visit by visit."""
 
-    def __init__(self, ctx: PatientContext, problems: list[Problem], body: Body) -> None:
-        self.ctx = ctx
+    def __init__(self, context: PatientContext, problems: list[Problem], body: Body) -> None:
+        self.context = context
         self.problems = problems
         self.body = body
         self.resources: list[Resource] = []
@@ -60,7 +60,7 @@ class ClinicalRecord:
     # --- who and where -------------------------------------------------------------
 
     def _care(self, visit: Visit) -> Care:
-        rng, directory = self.ctx.rng, self.ctx.directory
+        rng, directory = self.context.rng, self.context.directory
         if visit.kind == "emergency":
             site = directory.emergency
             return Care(directory.pick(rng, ["emergency"], site), site, site.location_id)
@@ -73,76 +73,91 @@ class ClinicalRecord:
         return Care(clinician, clinician.site, location)
 
     def _outpatient_clinician(self, visit: Visit) -> Clinician:
-        ctx, rng = self.ctx, self.ctx.rng
+        context, rng = self.context, self.context.rng
         specialty = visit.problem.spec.specialty if visit.problem else None
         if specialty and chance(rng, 0.35):
-            return ctx.directory.pick(rng, [specialty])
-        age = ctx.age(visit.start.date())
+            return context.directory.pick(rng, [specialty])
+        age = context.age(visit.start.date())
         if (
             visit.kind == "wellness"
-            and ctx.sex == "female"
+            and context.sex == "female"
             and 21 <= age <= 65
             and chance(rng, 0.25)
         ):
-            return ctx.directory.pick(rng, ["obgyn"])
+            return context.directory.pick(rng, ["obgyn"])
         if visit.kind == "acute" and chance(rng, 0.3):
-            return ctx.directory.pick(rng, ["family", "internal"], ctx.pcp.site)
-        return ctx.pcp
+            return context.directory.pick(rng, ["family", "internal"], context.pcp.site)
+        return context.pcp
 
     # --- encounter -----------------------------------------------------------------
 
     def _encounter(self, visit: Visit, care: Care) -> Resource:
-        ctx = self.ctx
-        child = ctx.age(visit.start.date()) < 18
+        context = self.context
+        child = context.age(visit.start.date()) < 18
         kind = "well-child" if visit.kind == "wellness" and child else visit.kind
         period = {"start": fhir_datetime(visit.start), "end": fhir_datetime(visit.end)}
-        enc: Resource = {"resourceType": "Encounter", "id": new_id(ctx.rng), "status": "finished"}
-        enc["class"] = cc.ENCOUNTER_CLASSES[CLASS_OF.get(visit.kind, "AMB")].coding()
-        enc |= {"type": [cc.ENCOUNTER_TYPES[kind].concept()], "subject": ctx.ref()}
-        enc |= {"participant": [_participant(visit, care, period)], "period": period}
+        encounter: Resource = {
+            "resourceType": "Encounter",
+            "id": new_id(context.rng),
+            "status": "finished",
+        }
+        encounter["class"] = cc.ENCOUNTER_CLASSES[CLASS_OF.get(visit.kind, "AMB")].coding()
+        encounter |= {"type": [cc.ENCOUNTER_TYPES[kind].concept()], "subject": context.ref()}
+        encounter |= {"participant": [_participant(visit, care, period)], "period": period}
         if visit.kind == "inpatient":
             disposition = cc.DISCHARGE_EXPIRED if visit.final else cc.DISCHARGE_HOME
-            enc["hospitalization"] = {
+            encounter["hospitalization"] = {
                 "admitSource": cc.ADMIT_FROM_ED.concept(),
                 "dischargeDisposition": disposition.concept(),
             }
         if care.location_id:
             where = directory_ref("Location", care.location_id)
-            enc["location"] = [{"location": where, "status": "completed", "period": period}]
-        enc["serviceProvider"] = directory_ref("Organization", care.site.organization_id)
-        return enc
+            encounter["location"] = [{"location": where, "status": "completed", "period": period}]
+        encounter["serviceProvider"] = directory_ref("Organization", care.site.organization_id)
+        return encounter
 
-    def _add_reason(self, enc: Resource, code: Code, condition: Resource | None) -> None:
-        enc.setdefault("reasonCode", []).append(code.concept())
+    def _add_reason(self, encounter: Resource, code: Code, condition: Resource | None) -> None:
+        encounter.setdefault("reasonCode", []).append(code.concept())
         if condition is not None:
-            enc.setdefault("reasonReference", []).append(local_ref(condition))
+            encounter.setdefault("reasonReference", []).append(local_ref(condition))
 
     # --- conditions ----------------------------------------------------------------
 
     def _condition(
-        self, code: Code, enc: Resource, care: Care, when: datetime, *, onset: date, chronic: bool
+        self,
+        code: Code,
+        encounter: Resource,
+        care: Care,
+        when: datetime,
+        *,
+        onset: date,
+        chronic: bool,
     ) -> Resource:
         category = "problem-list-item" if chronic else "encounter-diagnosis"
-        item: Resource = {"resourceType": "Condition", "id": new_id(self.ctx.rng)}
+        item: Resource = {"resourceType": "Condition", "id": new_id(self.context.rng)}
         item["clinicalStatus"] = _concept(cc.CONDITION_CLINICAL, "active")
         item["verificationStatus"] = _concept(cc.CONDITION_VERIFICATION, "confirmed")
         item["category"] = [_concept(cc.CONDITION_CATEGORY, category)]
-        item |= {"code": code.concept(), "subject": self.ctx.ref(), "encounter": local_ref(enc)}
+        item |= {
+            "code": code.concept(),
+            "subject": self.context.ref(),
+            "encounter": local_ref(encounter),
+        }
         item |= {"onsetDateTime": fhir_date(onset), "recordedDate": fhir_datetime(when)}
         item["recorder"] = directory_ref("Practitioner", care.clinician.id)
         self.resources.append(item)
         return item
 
-    def _record_problems(self, visit: Visit, enc: Resource, care: Care) -> None:
+    def _record_problems(self, visit: Visit, encounter: Resource, care: Care) -> None:
         for problem in self.problems:
             if problem.condition is None and problem.onset <= visit.start.date():
-                self._record(problem, visit, enc, care)
+                self._record(problem, visit, encounter, care)
 
-    def _record(self, problem: Problem, visit: Visit, enc: Resource, care: Care) -> None:
-        rng = self.ctx.rng
+    def _record(self, problem: Problem, visit: Visit, encounter: Resource, care: Care) -> None:
+        rng = self.context.rng
         spec = problem.spec
         condition = self._condition(
-            spec.code, enc, care, visit.start, onset=problem.onset, chronic=True
+            spec.code, encounter, care, visit.start, onset=problem.onset, chronic=True
         )
         problem.condition = condition
         problem.remission = spec.key == "depression" and chance(rng, 0.25)
@@ -152,21 +167,23 @@ class ClinicalRecord:
         for med in meds:
             status = "stopped" if problem.remission else "active"
             problem.medications.append(
-                self._prescribe(med, enc, care, visit.start, condition, status)
+                self._prescribe(med, encounter, care, visit.start, condition, status)
             )
         problem.switch_pending = spec.key == "hypertension" and chance(rng, 0.25)
         if spec.careplan is not None:
-            problem.careplan = self._careplan(problem, spec.careplan, enc, care, visit.start)
+            problem.careplan = self._careplan(problem, spec.careplan, encounter, care, visit.start)
 
-    def _acute_condition(self, visit: Visit, enc: Resource, care: Care) -> Resource | None:
+    def _acute_condition(self, visit: Visit, encounter: Resource, care: Care) -> Resource | None:
         acute = visit.acute
         if acute is None:
             return None
-        rng = self.ctx.rng
+        rng = self.context.rng
         onset = visit.start.date() - timedelta(days=rng.randint(0, 3))
-        condition = self._condition(acute.code, enc, care, visit.start, onset=onset, chronic=False)
+        condition = self._condition(
+            acute.code, encounter, care, visit.start, onset=onset, chronic=False
+        )
         abated = visit.start.date() + timedelta(days=rng.randint(*acute.days))
-        if abated < self.ctx.end and not visit.final:
+        if abated < self.context.end and not visit.final:
             condition["clinicalStatus"] = _concept(cc.CONDITION_CLINICAL, "resolved")
             condition["abatementDateTime"] = fhir_date(abated)
         for med in acute.meds:
@@ -175,16 +192,22 @@ class ClinicalRecord:
                 if med == "amoxicillin" and "penicillin" in self.allergy_keys
                 else med
             )
-            done = abated < self.ctx.end
+            done = abated < self.context.end
             self._prescribe(
-                swapped, enc, care, visit.start, condition, "completed" if done else "active"
+                swapped, encounter, care, visit.start, condition, "completed" if done else "active"
             )
         return condition
 
     # --- orders and plans -------------------------------------------------------------
 
     def _prescribe(
-        self, key: str, enc: Resource, care: Care, when: datetime, reason: Resource, status: str
+        self,
+        key: str,
+        encounter: Resource,
+        care: Care,
+        when: datetime,
+        reason: Resource,
+        status: str,
     ) -> Resource:
         med = cc.MEDICATIONS[key]
         route = cc.INHALED_ROUTE if "Inhaler" in med.code.display else cc.ORAL_ROUTE
@@ -193,22 +216,27 @@ class ClinicalRecord:
         dosage |= {"asNeededBoolean": med.as_needed, "route": route.concept()}
         item: Resource = {
             "resourceType": "MedicationRequest",
-            "id": new_id(self.ctx.rng),
+            "id": new_id(self.context.rng),
             "status": status,
         }
         item |= {
             "intent": "order",
             "medicationCodeableConcept": med.code.concept(),
-            "subject": self.ctx.ref(),
+            "subject": self.context.ref(),
         }
-        item |= {"encounter": local_ref(enc), "authoredOn": fhir_datetime(when)}
+        item |= {"encounter": local_ref(encounter), "authoredOn": fhir_datetime(when)}
         item["requester"] = directory_ref("Practitioner", care.clinician.id)
         item |= {"reasonReference": [local_ref(reason)], "dosageInstruction": [dosage]}
         self.resources.append(item)
         return item
 
     def _careplan(
-        self, problem: Problem, spec: cc.CarePlanSpec, enc: Resource, care: Care, when: datetime
+        self,
+        problem: Problem,
+        spec: cc.CarePlanSpec,
+        encounter: Resource,
+        care: Care,
+        when: datetime,
     ) -> Resource:
         assert problem.condition is not None  # noqa: S101 - recorded just before
         activities = [
@@ -216,41 +244,49 @@ class ClinicalRecord:
         ]
         item: Resource = {
             "resourceType": "CarePlan",
-            "id": new_id(self.ctx.rng),
+            "id": new_id(self.context.rng),
             "status": "active",
         }
         item |= {"intent": "plan", "category": [cc.ASSESS_PLAN.concept(), spec.category.concept()]}
-        item |= {"title": spec.title, "subject": self.ctx.ref(), "encounter": local_ref(enc)}
+        item |= {
+            "title": spec.title,
+            "subject": self.context.ref(),
+            "encounter": local_ref(encounter),
+        }
         item |= {"period": {"start": fhir_date(when.date())}, "created": fhir_datetime(when)}
         item["author"] = directory_ref("Practitioner", care.clinician.id)
         item |= {"addresses": [local_ref(problem.condition)], "activity": activities}
         self.resources.append(item)
         return item
 
-    def _switch(self, problem: Problem, enc: Resource, care: Care, when: datetime) -> None:
+    def _switch(self, problem: Problem, encounter: Resource, care: Care, when: datetime) -> None:
         """Lisinopril stopped (cough) and amlodipine started at a later follow-up."""
         assert problem.condition is not None  # noqa: S101 - follow-ups come after recording
         for med in problem.medications:
             med["status"] = "stopped"
         problem.medications.append(
-            self._prescribe("amlodipine", enc, care, when, problem.condition, "active")
+            self._prescribe("amlodipine", encounter, care, when, problem.condition, "active")
         )
         problem.switch_pending = False
 
     def _procedure(
-        self, key: str, enc: Resource, care: Care, visit: Visit, reason: Resource | None
+        self, key: str, encounter: Resource, care: Care, visit: Visit, reason: Resource | None
     ) -> None:
-        ctx = self.ctx
+        context = self.context
         performer = care.clinician
         if key in IMAGING and performer.specialty != "radiology":
-            performer = ctx.directory.pick(ctx.rng, ["radiology"])
+            performer = context.directory.pick(context.rng, ["radiology"])
         start = visit.start + timedelta(minutes=5)
-        end = min(visit.end, start + timedelta(minutes=ctx.rng.randint(10, 45)))
-        item: Resource = {"resourceType": "Procedure", "id": new_id(ctx.rng), "status": "completed"}
+        end = min(visit.end, start + timedelta(minutes=context.rng.randint(10, 45)))
+        item: Resource = {
+            "resourceType": "Procedure",
+            "id": new_id(context.rng),
+            "status": "completed",
+        }
         item |= {
             "code": cc.PROCEDURES[key].concept(),
-            "subject": ctx.ref(),
-            "encounter": local_ref(enc),
+            "subject": context.ref(),
+            "encounter": local_ref(encounter),
         }
         item["performedPeriod"] = {
             "start": fhir_datetime(start),
@@ -274,34 +310,34 @@ class ClinicalRecord:
 
     def visit(self, visit: Visit) -> tuple[Resource, Care]:
         care = self._care(visit)
-        enc = self._encounter(visit, care)
-        self.resources.append(enc)
-        self._record_problems(visit, enc, care)
+        encounter = self._encounter(visit, care)
+        self.resources.append(encounter)
+        self._record_problems(visit, encounter, care)
         problem = visit.problem
         if problem is not None and problem.condition is not None:
-            self._add_reason(enc, problem.spec.code, problem.condition)
+            self._add_reason(encounter, problem.spec.code, problem.condition)
             if problem.switch_pending and visit.start.date() > problem.onset:
-                self._switch(problem, enc, care, visit.start)
-        condition = self._acute_condition(visit, enc, care)
+                self._switch(problem, encounter, care, visit.start)
+        condition = self._acute_condition(visit, encounter, care)
         if visit.acute is not None:
-            self._add_reason(enc, visit.acute.code, condition)
-        self._measurements(visit, enc)
-        self._procedures(visit, enc, care, condition)
-        return enc, care
+            self._add_reason(encounter, visit.acute.code, condition)
+        self._measurements(visit, encounter)
+        self._procedures(visit, encounter, care, condition)
+        return encounter, care
 
-    def _measurements(self, visit: Visit, enc: Resource) -> None:
+    def _measurements(self, visit: Visit, encounter: Resource) -> None:
         day = visit.start.date()
         findings = self.findings(day, visit.acute.key if visit.acute else None)
         if visit.kind != "virtual":
             self.resources += vital_signs(
-                self.ctx, self.body, findings, enc, visit.kind, visit.start
+                self.context, self.body, findings, encounter, visit.kind, visit.start
             )
         keys = self._lab_keys(visit)
         if keys:
-            self.resources += lab_results(self.ctx, keys, findings, enc, visit.start)
+            self.resources += lab_results(self.context, keys, findings, encounter, visit.start)
 
     def _lab_keys(self, visit: Visit) -> list[str]:
-        rng, age = self.ctx.rng, self.ctx.age(visit.start.date())
+        rng, age = self.context.rng, self.context.age(visit.start.date())
         keys: list[str] = []
         if visit.kind == "wellness" and age >= 18:
             keys += ["glucose"] if chance(rng, 0.6) else []
@@ -315,29 +351,29 @@ class ClinicalRecord:
         return list(dict.fromkeys(keys))
 
     def _procedures(
-        self, visit: Visit, enc: Resource, care: Care, condition: Resource | None
+        self, visit: Visit, encounter: Resource, care: Care, condition: Resource | None
     ) -> None:
-        rng, age = self.ctx.rng, self.ctx.age(visit.start.date())
+        rng, age = self.context.rng, self.context.age(visit.start.date())
         if visit.procedure:
-            self._procedure(visit.procedure, enc, care, visit, None)
+            self._procedure(visit.procedure, encounter, care, visit, None)
         if visit.acute is not None and visit.acute.procedure:
-            self._procedure(visit.acute.procedure, enc, care, visit, condition)
+            self._procedure(visit.acute.procedure, encounter, care, visit, condition)
         problem = visit.problem
         if visit.kind == "followup" and problem is not None and chance(rng, 0.4):
             key = cc.FOLLOWUP_PROCEDURES.get(problem.spec.key)
             if key:
-                self._procedure(key, enc, care, visit, problem.condition)
+                self._procedure(key, encounter, care, visit, problem.condition)
         if visit.kind == "wellness" and age >= 12 and chance(rng, 0.5):
-            self._procedure("depression-screening", enc, care, visit, None)
+            self._procedure("depression-screening", encounter, care, visit, None)
         if visit.kind == "wellness" and age >= 65 and chance(rng, 0.6):
-            self._procedure("med-reconciliation", enc, care, visit, None)
+            self._procedure("med-reconciliation", encounter, care, visit, None)
 
-    def social_screening(self, enc: Resource, when: datetime) -> None:
-        self.resources += social_needs(self.ctx, enc, when)
+    def social_screening(self, encounter: Resource, when: datetime) -> None:
+        self.resources += social_needs(self.context, encounter, when)
 
     def close(self) -> None:
         """A patient who died has no active orders or plans left."""
-        death = self.ctx.death
+        death = self.context.death
         if death is None:
             return
         for problem in self.problems:

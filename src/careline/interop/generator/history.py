@@ -56,8 +56,8 @@ def _risk(spec: Chronic, age: int) -> float:
     return found
 
 
-def choose_problems(ctx: PatientContext) -> list[Problem]:
-    rng, age = ctx.rng, ctx.age()
+def choose_problems(context: PatientContext) -> list[Problem]:
+    rng, age = context.rng, context.age()
     problems: list[Problem] = []
     for spec in CHRONIC:
         keys = {p.spec.key for p in problems}
@@ -65,18 +65,18 @@ def choose_problems(ctx: PatientContext) -> list[Problem]:
         if age < spec.min_onset or not chance(rng, _risk(spec, age) * boost):
             continue
         onset_age = rng.randint(max(spec.min_onset, age - 20), age)
-        earliest = add_years(ctx.birth, onset_age)
+        earliest = add_years(context.birth, onset_age)
         onset = random_day(rng, earliest, add_years(earliest, 1))
-        latest = ctx.end - timedelta(days=30)
+        latest = context.end - timedelta(days=30)
         problems.append(Problem(spec, min(onset, latest)))
-    return [p for p in problems if p.onset >= ctx.birth]
+    return [p for p in problems if p.onset >= context.birth]
 
 
-def _window(ctx: PatientContext, problems: list[Problem]) -> tuple[date, date]:
-    rng = ctx.rng
+def _window(context: PatientContext, problems: list[Problem]) -> tuple[date, date]:
+    rng = context.rng
     years = min(12.0, 1.5 + 1.3 * len(problems) + rng.uniform(0.0, 3.0))
-    start = max(ctx.birth, ctx.end - timedelta(days=int(years * 365)))
-    last = ctx.end - timedelta(days=8 if ctx.death else 1)
+    start = max(context.birth, context.end - timedelta(days=int(years * 365)))
+    last = context.end - timedelta(days=8 if context.death else 1)
     return start, max(start, last)
 
 
@@ -100,13 +100,13 @@ def _days(rng: random.Random, start: date, stop: date, per_year: float) -> list[
     return [random_day(rng, start, stop) for _ in range(draw_count(rng, years * per_year))]
 
 
-def _wellness(ctx: PatientContext, start: date, stop: date) -> list[Visit]:
-    rng = ctx.rng
-    days = [ctx.birth + timedelta(days=d) for d in WELL_CHILD_DAYS if chance(rng, 0.9)]
+def _wellness(context: PatientContext, start: date, stop: date) -> list[Visit]:
+    rng = context.rng
+    days = [context.birth + timedelta(days=d) for d in WELL_CHILD_DAYS if chance(rng, 0.9)]
     found = [_visit(rng, "wellness", d) for d in days if start <= d <= stop]
-    year_start = max(start, add_years(ctx.birth, 3))
+    year_start = max(start, add_years(context.birth, 3))
     while year_start <= stop:
-        age = ctx.age(year_start)
+        age = context.age(year_start)
         rate = 0.85 if age < 18 or age >= 65 else 0.55 if age < 40 else 0.7
         if chance(rng, rate):
             day = random_day(rng, year_start, min(stop, add_years(year_start, 1)))
@@ -116,9 +116,9 @@ def _wellness(ctx: PatientContext, start: date, stop: date) -> list[Visit]:
 
 
 def _followups(
-    ctx: PatientContext, problems: list[Problem], start: date, stop: date
+    context: PatientContext, problems: list[Problem], start: date, stop: date
 ) -> list[Visit]:
-    rng = ctx.rng
+    rng = context.rng
     found: list[Visit] = []
     for problem in problems:
         first = max(problem.onset, start)
@@ -131,19 +131,21 @@ def _followups(
     return found
 
 
-def _pick_acute(ctx: PatientContext, kind: str, day: date) -> Acute | None:
-    age = ctx.age(day)
+def _pick_acute(context: PatientContext, kind: str, day: date) -> Acute | None:
+    age = context.age(day)
     fitting = [a for a in ACUTE if kind in a.kinds and a.ages[0] <= age <= a.ages[1]]
     fitting = [a for a in fitting if a.since is None or day >= a.since]
-    return ctx.rng.choice(fitting) if fitting else None
+    return context.rng.choice(fitting) if fitting else None
 
 
-def _episodes(ctx: PatientContext, problems: list[Problem], start: date, stop: date) -> list[Visit]:
-    rng, keys = ctx.rng, {p.spec.key for p in problems}
-    old = ctx.age() >= 75
+def _episodes(
+    context: PatientContext, problems: list[Problem], start: date, stop: date
+) -> list[Visit]:
+    rng, keys = context.rng, {p.spec.key for p in problems}
+    old = context.age() >= 75
     lungs = bool(keys & {"asthma", "copd"})
     rates = {
-        "acute": 0.9 if ctx.age() < 18 else 0.5,
+        "acute": 0.9 if context.age() < 18 else 0.5,
         "emergency": 0.07 + (0.25 if lungs else 0.0) + (0.08 if old else 0.0),
         "inpatient": 0.01 + (0.12 if keys & {"copd", "ckd3"} else 0.0) + (0.04 if old else 0.0),
     }
@@ -156,7 +158,7 @@ def _episodes(ctx: PatientContext, problems: list[Problem], start: date, stop: d
                 if kind == "acute" and day >= VIRTUAL_SINCE and chance(rng, 0.25)
                 else kind
             )
-            acute = _pick_acute(ctx, actual, day) or _pick_acute(ctx, "acute", day)
+            acute = _pick_acute(context, actual, day) or _pick_acute(context, "acute", day)
             if "copd" in keys and kind != "acute" and chance(rng, 0.5):
                 acute = COPD_EXACERBATION
             if acute is not None:
@@ -164,26 +166,26 @@ def _episodes(ctx: PatientContext, problems: list[Problem], start: date, stop: d
     return found
 
 
-def _screenings(ctx: PatientContext, start: date, stop: date) -> list[Visit]:
-    rng, found = ctx.rng, []
-    if ctx.sex == "female":
-        day = max(start, add_years(ctx.birth, 40))
-        while day <= min(stop, add_years(ctx.birth, 75)):
+def _screenings(context: PatientContext, start: date, stop: date) -> list[Visit]:
+    rng, found = context.rng, []
+    if context.sex == "female":
+        day = max(start, add_years(context.birth, 40))
+        while day <= min(stop, add_years(context.birth, 75)):
             if chance(rng, 0.6):
                 found.append(_visit(rng, "screening", day, procedure="mammography"))
             day = add_years(day, 2) + timedelta(days=rng.randint(-30, 30))
-    low, high = max(start, add_years(ctx.birth, 45)), min(stop, add_years(ctx.birth, 75))
+    low, high = max(start, add_years(context.birth, 45)), min(stop, add_years(context.birth, 75))
     if low <= high and chance(rng, 0.25):
         found.append(_visit(rng, "screening", random_day(rng, low, high), procedure="colonoscopy"))
     return found
 
 
-def _final_admission(ctx: PatientContext) -> Visit:
-    assert ctx.death is not None  # noqa: S101 - only called for deceased patients
-    start = ctx.death - timedelta(hours=ctx.rng.randint(12, 5 * 24))
-    start = max(start, datetime.combine(ctx.birth, datetime.min.time()))
-    acute = _pick_acute(ctx, "inpatient", start.date())
-    return Visit("inpatient", start, ctx.death, acute=acute, final=True)
+def _final_admission(context: PatientContext) -> Visit:
+    assert context.death is not None  # noqa: S101 - only called for deceased patients
+    start = context.death - timedelta(hours=context.rng.randint(12, 5 * 24))
+    start = max(start, datetime.combine(context.birth, datetime.min.time()))
+    acute = _pick_acute(context, "inpatient", start.date())
+    return Visit("inpatient", start, context.death, acute=acute, final=True)
 
 
 def _cap(rng: random.Random, visits: list[Visit], problems: list[Problem]) -> list[Visit]:
@@ -199,15 +201,15 @@ def _cap(rng: random.Random, visits: list[Visit], problems: list[Problem]) -> li
     return anchors + rng.sample(others, MAX_VISITS - 1 - len(anchors))
 
 
-def plan_visits(ctx: PatientContext, problems: list[Problem]) -> list[Visit]:
-    rng = ctx.rng
-    start, stop = _window(ctx, problems)
-    visits = _wellness(ctx, start, stop) + _followups(ctx, problems, start, stop)
-    visits += _episodes(ctx, problems, start, stop) + _screenings(ctx, start, stop)
+def plan_visits(context: PatientContext, problems: list[Problem]) -> list[Visit]:
+    rng = context.rng
+    start, stop = _window(context, problems)
+    visits = _wellness(context, start, stop) + _followups(context, problems, start, stop)
+    visits += _episodes(context, problems, start, stop) + _screenings(context, start, stop)
     visits = _cap(rng, visits, problems)
     while len(visits) < 2:
         visits.append(_visit(rng, "wellness", random_day(rng, start, stop)))
     visits.sort(key=lambda v: (v.start, v.kind))
-    if ctx.death is not None:
-        visits.append(_final_admission(ctx))
+    if context.death is not None:
+        visits.append(_final_admission(context))
     return visits

@@ -51,9 +51,9 @@ def new_body(rng: random.Random, obese: bool) -> Body:
     return Body(rng.gauss(1.0, 0.035), bmi, rng.uniform(106.0, 126.0), rng.uniform(60.0, 86.0))
 
 
-def _height_cm(ctx: PatientContext, body: Body, age: float) -> float:
-    adult = 176.0 if ctx.sex == "male" else 162.0
-    grown = 17.0 if ctx.sex == "male" else 15.0
+def _height_cm(context: PatientContext, body: Body, age: float) -> float:
+    adult = 176.0 if context.sex == "male" else 162.0
+    grown = 17.0 if context.sex == "male" else 15.0
     if age < 1:
         curve = 50.0 + 25.0 * age
     elif age < 2:
@@ -73,33 +73,33 @@ def _weight_kg(rng: random.Random, body: Body, age: float, height_cm: float) -> 
 
 
 def _observation(
-    ctx: PatientContext, category: Code, code: Code, encounter: Resource, when: datetime
+    context: PatientContext, category: Code, code: Code, encounter: Resource, when: datetime
 ) -> Resource:
-    item: Resource = {"resourceType": "Observation", "id": new_id(ctx.rng), "status": "final"}
-    item |= {"category": [category.concept()], "code": code.concept(), "subject": ctx.ref()}
+    item: Resource = {"resourceType": "Observation", "id": new_id(context.rng), "status": "final"}
+    item |= {"category": [category.concept()], "code": code.concept(), "subject": context.ref()}
     item |= {"encounter": local_ref(encounter), "effectiveDateTime": fhir_datetime(when)}
     return item
 
 
 def _vital(
-    ctx: PatientContext, key: str, value: float, encounter: Resource, when: datetime
+    context: PatientContext, key: str, value: float, encounter: Resource, when: datetime
 ) -> Resource:
     code, unit, ucum = VITALS[key]
-    item = _observation(ctx, VITAL_SIGNS, code, encounter, when)
+    item = _observation(context, VITAL_SIGNS, code, encounter, when)
     item["valueQuantity"] = quantity(value, unit, ucum)
     return item
 
 
 def _blood_pressure(
-    ctx: PatientContext, body: Body, found: Findings, encounter: Resource, when: datetime
+    context: PatientContext, body: Body, found: Findings, encounter: Resource, when: datetime
 ) -> Resource:
-    rng, age = ctx.rng, ctx.age(when.date())
+    rng, age = context.rng, context.age(when.date())
     systolic = 88.0 + 1.6 * age if age < 18 else body.systolic + 0.25 * max(0, age - 40)
     if "hypertension" in found.problems:
         systolic += rng.uniform(12.0, 30.0) - (10.0 if "hypertension" in found.treated else 0.0)
     systolic += rng.gauss(0.0, 5.0)
     diastolic = systolic * 0.62 + rng.gauss(0.0, 4.0)
-    item = _observation(ctx, VITAL_SIGNS, BP_PANEL, encounter, when)
+    item = _observation(context, VITAL_SIGNS, BP_PANEL, encounter, when)
     item["component"] = [
         {"code": SYSTOLIC.concept(), "valueQuantity": quantity(round(systolic), "mmHg", "mm[Hg]")},
         {
@@ -120,18 +120,23 @@ def _heart_rate(rng: random.Random, body: Body, age: int) -> int:
     return round(body.heart_rate + rng.gauss(0.0, 6.0))
 
 
-def _growth(ctx: PatientContext, body: Body, when: datetime) -> tuple[float, float]:
+def _growth(context: PatientContext, body: Body, when: datetime) -> tuple[float, float]:
     """(height cm, weight kg) on a given day."""
-    age_years = (when.date() - ctx.birth).days / 365.25
-    height = _height_cm(ctx, body, age_years)
-    return height, _weight_kg(ctx.rng, body, age_years, height)
+    age_years = (when.date() - context.birth).days / 365.25
+    height = _height_cm(context, body, age_years)
+    return height, _weight_kg(context.rng, body, age_years, height)
 
 
 def vital_signs(
-    ctx: PatientContext, body: Body, found: Findings, encounter: Resource, kind: str, when: datetime
+    context: PatientContext,
+    body: Body,
+    found: Findings,
+    encounter: Resource,
+    kind: str,
+    when: datetime,
 ) -> list[Resource]:
-    rng, age = ctx.rng, ctx.age(when.date())
-    height, weight = _growth(ctx, body, when)
+    rng, age = context.rng, context.age(when.date())
+    height, weight = _growth(context, body, when)
     taken = when + timedelta(minutes=rng.randint(2, 10))
     values: list[tuple[str, float]] = [("heart-rate", _heart_rate(rng, body, age))]
     values.append(("weight", round(weight, 1)))
@@ -149,9 +154,9 @@ def vital_signs(
         or chance(rng, 0.3)
     ):
         values.append(("spo2", _spo2(rng, found)))
-    measured = [_vital(ctx, key, value, encounter, taken) for key, value in values]
+    measured = [_vital(context, key, value, encounter, taken) for key, value in values]
     if age >= 3:
-        measured.insert(0, _blood_pressure(ctx, body, found, encounter, taken))
+        measured.insert(0, _blood_pressure(context, body, found, encounter, taken))
     return measured
 
 
@@ -204,16 +209,16 @@ def _reference_range(lab: Lab) -> dict[str, Any]:
 
 
 def lab_results(
-    ctx: PatientContext, keys: list[str], found: Findings, encounter: Resource, when: datetime
+    context: PatientContext, keys: list[str], found: Findings, encounter: Resource, when: datetime
 ) -> list[Resource]:
-    rng, results = ctx.rng, []
+    rng, results = context.rng, []
     drawn = when + timedelta(minutes=rng.randint(10, 40))
     detailed = chance(rng, 0.65)
     for key in keys:
         lab = LABS[key]
-        value = round(_lab_value(rng, key, found, ctx.age(when.date())), lab.decimals)
-        item = _observation(ctx, LABORATORY, lab.code, encounter, drawn)
-        latest = ctx.death or datetime.combine(ctx.end, datetime.min.time())
+        value = round(_lab_value(rng, key, found, context.age(when.date())), lab.decimals)
+        item = _observation(context, LABORATORY, lab.code, encounter, drawn)
+        latest = context.death or datetime.combine(context.end, datetime.min.time())
         item["issued"] = fhir_datetime(min(latest, drawn + timedelta(hours=rng.randint(2, 30))))
         item["valueQuantity"] = quantity(value if lab.decimals else int(value), lab.unit, lab.ucum)
         if detailed:
@@ -226,20 +231,22 @@ def lab_results(
 # --- social needs ------------------------------------------------------------------------
 
 
-def _answer(ctx: PatientContext, need: SocialNeed, encounter: Resource, when: datetime) -> Resource:
-    risk = need.prevalence * (2.0 if ctx.medicaid else 1.0)
-    answer = need.positive if chance(ctx.rng, risk) else need.negative
-    item = _observation(ctx, codes.SOCIAL_HISTORY, need.question, encounter, when)
+def _answer(
+    context: PatientContext, need: SocialNeed, encounter: Resource, when: datetime
+) -> Resource:
+    risk = need.prevalence * (2.0 if context.medicaid else 1.0)
+    answer = need.positive if chance(context.rng, risk) else need.negative
+    item = _observation(context, codes.SOCIAL_HISTORY, need.question, encounter, when)
     item["category"].append(codes.SDOH_CATEGORY.concept())
     item["valueCodeableConcept"] = answer.concept()
     return item
 
 
-def social_needs(ctx: PatientContext, encounter: Resource, when: datetime) -> list[Resource]:
+def social_needs(context: PatientContext, encounter: Resource, when: datetime) -> list[Resource]:
     """Screening answers given at one visit: transportation, and for some food and housing."""
-    rng = ctx.rng
-    found = [_answer(ctx, codes.TRANSPORTATION, encounter, when)]
+    rng = context.rng
+    found = [_answer(context, codes.TRANSPORTATION, encounter, when)]
     for need in (codes.FOOD, codes.HOUSING):
         if chance(rng, 0.45):
-            found.append(_answer(ctx, need, encounter, when))
+            found.append(_answer(context, need, encounter, when))
     return found

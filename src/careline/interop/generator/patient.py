@@ -148,11 +148,11 @@ def language_concept(code: str) -> dict[str, Any]:
     return {"coding": [{"system": codes.BCP47, "code": code, "display": display}], "text": display}
 
 
-def _communication(ctx: PatientContext) -> list[dict[str, Any]]:
-    spoken = [ctx.language]
-    if ctx.culture.language not in spoken and chance(ctx.rng, 0.6):
-        spoken.append(ctx.culture.language)
-    elif ctx.language != "en" and chance(ctx.rng, 0.4):
+def _communication(context: PatientContext) -> list[dict[str, Any]]:
+    spoken = [context.language]
+    if context.culture.language not in spoken and chance(context.rng, 0.6):
+        spoken.append(context.culture.language)
+    elif context.language != "en" and chance(context.rng, 0.4):
         spoken.append("en")
     return [
         {"language": language_concept(code), "preferred": True}
@@ -162,24 +162,24 @@ def _communication(ctx: PatientContext) -> list[dict[str, Any]]:
     ]
 
 
-def _interpreter(ctx: PatientContext) -> list[dict[str, Any]]:
-    if ctx.language == "en":
+def _interpreter(context: PatientContext) -> list[dict[str, Any]]:
+    if context.language == "en":
         return []
-    needed = chance(ctx.rng, 0.85 if ctx.age() >= 65 else 0.7)
+    needed = chance(context.rng, 0.85 if context.age() >= 65 else 0.7)
     return [{"url": codes.EXT_INTERPRETER, "valueBoolean": needed}]
 
 
-def _identifiers(ctx: PatientContext, mrn: str, ssn: str) -> list[dict[str, Any]]:
+def _identifiers(context: PatientContext, mrn: str, ssn: str) -> list[dict[str, Any]]:
     found = [
         {
             "use": "usual",
             "type": codes.MRN_TYPE.concept(),
             "system": codes.DEMO_MRN_SYSTEM,
             "value": mrn,
-            "assigner": directory_ref("Organization", ctx.directory.system_id),
+            "assigner": directory_ref("Organization", context.directory.system_id),
         }
     ]
-    if ctx.age() >= 18 and chance(ctx.rng, 0.7):
+    if context.age() >= 18 and chance(context.rng, 0.7):
         found.append(
             {
                 "use": "official",
@@ -191,70 +191,83 @@ def _identifiers(ctx: PatientContext, mrn: str, ssn: str) -> list[dict[str, Any]
     return found
 
 
-def _telecom(ctx: PatientContext) -> list[dict[str, Any]]:
-    rng, age = ctx.rng, ctx.age()
-    ctx.mobile = chance(rng, 0.9) if age >= 18 else age >= 13 and chance(rng, 0.5)
-    has_home = age < 18 or chance(rng, 0.45) or not ctx.mobile
+def _telecom(context: PatientContext) -> list[dict[str, Any]]:
+    rng, age = context.rng, context.age()
+    context.mobile = chance(rng, 0.9) if age >= 18 else age >= 13 and chance(rng, 0.5)
+    has_home = age < 18 or chance(rng, 0.45) or not context.mobile
     found: list[dict[str, Any]] = []
-    if ctx.mobile:
+    if context.mobile:
         found.append(
-            {"system": "phone", "value": format_phone(rng, ctx.phone()), "use": "mobile", "rank": 1}
+            {
+                "system": "phone",
+                "value": format_phone(rng, context.phone()),
+                "use": "mobile",
+                "rank": 1,
+            }
         )
     if has_home:
-        found.append({"system": "phone", "value": format_phone(rng, ctx.phone()), "use": "home"})
+        found.append(
+            {"system": "phone", "value": format_phone(rng, context.phone()), "use": "home"}
+        )
     if age >= 18 and chance(rng, 0.85 if age < 75 else 0.5):
-        ctx.email = email_for(rng, ctx.name)
-        found.append({"system": "email", "value": ctx.email, "use": "home"})
+        context.email = email_for(rng, context.name)
+        found.append({"system": "email", "value": context.email, "use": "home"})
     return found
 
 
-def home_address(ctx: PatientContext) -> dict[str, Any]:
-    rng = ctx.rng
-    street = f"{rng.randint(1, 399)} {ctx.pool.seeded('en_US', rng).street_name()}"
+def home_address(context: PatientContext) -> dict[str, Any]:
+    rng = context.rng
+    street = f"{rng.randint(1, 399)} {context.pool.seeded('en_US', rng).street_name()}"
     lines = [street]
     if chance(rng, 0.35):
         lines.append(
             rng.choice(("Apt ", "Apt. ", "Unit ", "#")) + f"{rng.randint(1, 6)}{rng.choice('ABCD')}"
         )
-    address = ctx.home.address(lines, "home")
-    latitude = round(ctx.home.latitude + rng.uniform(-0.01, 0.01), 6)
-    longitude = round(ctx.home.longitude + rng.uniform(-0.01, 0.01), 6)
+    address = context.home.address(lines, "home")
+    latitude = round(context.home.latitude + rng.uniform(-0.01, 0.01), 6)
+    longitude = round(context.home.longitude + rng.uniform(-0.01, 0.01), 6)
     return {"extension": [geo.geolocation(latitude, longitude)], **address}
 
 
-def _marital(ctx: PatientContext) -> str | None:
-    age = ctx.age()
+def _marital(context: PatientContext) -> str | None:
+    age = context.age()
     for min_age, table in MARITAL_BY_AGE:
         if age >= min_age:
-            return "UNK" if chance(ctx.rng, 0.03) else weighted(ctx.rng, table)
+            return "UNK" if chance(context.rng, 0.03) else weighted(context.rng, table)
     return None
 
 
-def patient_resource(ctx: PatientContext, mrn: str, ssn: str) -> Resource:
-    """The Patient; also notes on ctx the marital status, mobile phone and email it drew."""
-    patient: Resource = {"resourceType": "Patient", "id": ctx.id}
-    if extension := _interpreter(ctx):
+def patient_resource(context: PatientContext, mrn: str, ssn: str) -> Resource:
+    """The Patient; also notes on context the marital status, mobile phone and email it drew."""
+    patient: Resource = {"resourceType": "Patient", "id": context.id}
+    if extension := _interpreter(context):
         patient["extension"] = extension
-    patient |= {"identifier": _identifiers(ctx, mrn, ssn), "active": True}
-    patient |= {"name": ctx.name.human_names(), "telecom": _telecom(ctx), "gender": ctx.gender}
-    patient["birthDate"] = fhir_date(ctx.birth)
-    if ctx.death:
-        patient["deceasedDateTime"] = fhir_datetime(ctx.death)
-    patient["address"] = [home_address(ctx)]
-    ctx.marital = _marital(ctx)
-    if ctx.marital:
-        patient["maritalStatus"] = codes.MARITAL[ctx.marital].concept()
-    patient["communication"] = _communication(ctx)
-    patient["generalPractitioner"] = [directory_ref("Practitioner", ctx.pcp.id)]
-    patient["managingOrganization"] = directory_ref("Organization", ctx.pcp.site.organization_id)
+    patient |= {"identifier": _identifiers(context, mrn, ssn), "active": True}
+    patient |= {
+        "name": context.name.human_names(),
+        "telecom": _telecom(context),
+        "gender": context.gender,
+    }
+    patient["birthDate"] = fhir_date(context.birth)
+    if context.death:
+        patient["deceasedDateTime"] = fhir_datetime(context.death)
+    patient["address"] = [home_address(context)]
+    context.marital = _marital(context)
+    if context.marital:
+        patient["maritalStatus"] = codes.MARITAL[context.marital].concept()
+    patient["communication"] = _communication(context)
+    patient["generalPractitioner"] = [directory_ref("Practitioner", context.pcp.id)]
+    patient["managingOrganization"] = directory_ref(
+        "Organization", context.pcp.site.organization_id
+    )
     return patient
 
 
 # --- caregivers --------------------------------------------------------------------
 
 
-def _caregiver_plan(ctx: PatientContext) -> list[str]:
-    rng, age = ctx.rng, ctx.age()
+def _caregiver_plan(context: PatientContext) -> list[str]:
+    rng, age = context.rng, context.age()
     if age < 18:
         if not chance(rng, 0.85):
             return []
@@ -264,70 +277,74 @@ def _caregiver_plan(ctx: PatientContext) -> list[str]:
         if not chance(rng, 0.5):
             return []
         options = [("DAU", 3.0), ("SON", 2.0), ("CGV", 1.5), ("FRND", 0.5)]
-        if ctx.marital == "M":
+        if context.marital == "M":
             options.append(("SPS", 4.0))
         return [weighted(rng, options)] + (["CGV"] if age >= 80 and chance(rng, 0.3) else [])
     if not chance(rng, 0.1):
         return []
     return [
-        "SPS" if ctx.marital == "M" else weighted(rng, (("FRND", 2.0), ("MTH", 1.0), ("FTH", 1.0)))
+        "SPS"
+        if context.marital == "M"
+        else weighted(rng, (("FRND", 2.0), ("MTH", 1.0), ("FTH", 1.0)))
     ]
 
 
-def _relative_sex(ctx: PatientContext, relationship: str) -> str:
+def _relative_sex(context: PatientContext, relationship: str) -> str:
     fixed = {"MTH": "female", "DAU": "female", "FTH": "male", "SON": "male"}
     if relationship in fixed:
         return fixed[relationship]
     if relationship == "SPS":
-        return "female" if ctx.sex == "male" and chance(ctx.rng, 0.95) else "male"
-    return ctx.rng.choice(("male", "female"))
+        return "female" if context.sex == "male" and chance(context.rng, 0.95) else "male"
+    return context.rng.choice(("male", "female"))
 
 
-def _relative_name(ctx: PatientContext, relationship: str, sex: str) -> Name:
-    rng, language = ctx.rng, ctx.culture.language
+def _relative_name(context: PatientContext, relationship: str, sex: str) -> Name:
+    rng, language = context.rng, context.culture.language
     if relationship in ("CGV", "FRND"):
         other = weighted(rng, [(c.language, c.weight) for c in codes.CULTURES])
-        return draw_name(ctx.pool, rng, other, sex)
+        return draw_name(context.pool, rng, other, sex)
     shares_family = relationship in ("MTH", "FTH", "SON") or chance(rng, 0.6)
-    return draw_name(ctx.pool, rng, language, sex, ctx.name.family if shares_family else None)
+    return draw_name(
+        context.pool, rng, language, sex, context.name.family if shares_family else None
+    )
 
 
 def _caregiver(
-    ctx: PatientContext, relationship: str, emergency: bool, address: dict[str, Any]
+    context: PatientContext, relationship: str, emergency: bool, address: dict[str, Any]
 ) -> Caregiver:
-    rng = ctx.rng
-    sex = _relative_sex(ctx, relationship)
-    name = _relative_name(ctx, relationship, sex)
+    rng = context.rng
+    sex = _relative_sex(context, relationship)
+    name = _relative_name(context, relationship, sex)
     person: Resource = {"resourceType": "RelatedPerson", "id": new_id(rng), "active": True}
-    person["patient"] = ctx.ref()
+    person["patient"] = context.ref()
     person["relationship"] = [codes.RELATION[relationship].concept()]
     if emergency:
         person["relationship"].append(codes.EMERGENCY_CONTACT.concept())
     person |= {"name": name.human_names(), "gender": sex}
-    telecom = [{"system": "phone", "value": format_phone(rng, ctx.phone()), "use": "mobile"}]
+    telecom = [{"system": "phone", "value": format_phone(rng, context.phone()), "use": "mobile"}]
     if chance(rng, 0.4):
         telecom.append({"system": "email", "value": email_for(rng, name), "use": "home"})
     person["telecom"] = telecom
     if relationship in ("MTH", "FTH"):
         parent_age = rng.randint(19, 42)
         person["birthDate"] = fhir_date(
-            add_years(ctx.birth, -parent_age) - timedelta(days=rng.randint(0, 364))
+            add_years(context.birth, -parent_age) - timedelta(days=rng.randint(0, 364))
         )
     if relationship in ("MTH", "FTH", "SPS"):
         person["address"] = [{key: value for key, value in address.items() if key != "extension"}]
     return Caregiver(person, relationship)
 
 
-def caregivers(ctx: PatientContext, patient: Resource) -> list[Resource]:
-    plan = _caregiver_plan(ctx)
+def caregivers(context: PatientContext, patient: Resource) -> list[Resource]:
+    plan = _caregiver_plan(context)
     address = patient["address"][0]
     for index, relationship in enumerate(plan):
-        emergency = index == 0 and chance(ctx.rng, 0.8)
-        ctx.caregivers.append(_caregiver(ctx, relationship, emergency, address))
-    return [c.resource for c in ctx.caregivers]
+        emergency = index == 0 and chance(context.rng, 0.8)
+        context.caregivers.append(_caregiver(context, relationship, emergency, address))
+    return [c.resource for c in context.caregivers]
 
 
-def guardian(ctx: PatientContext) -> Caregiver | None:
+def guardian(context: PatientContext) -> Caregiver | None:
     """The parent who signs for a minor, if the record has one."""
-    parents = [c for c in ctx.caregivers if c.relationship in ("MTH", "FTH")]
-    return parents[0] if parents and ctx.age() < 18 else None
+    parents = [c for c in context.caregivers if c.relationship in ("MTH", "FTH")]
+    return parents[0] if parents and context.age() < 18 else None

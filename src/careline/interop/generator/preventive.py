@@ -71,10 +71,10 @@ def _reaction(rng: random.Random, allergy: Allergy) -> tuple[dict[str, Any], boo
 
 
 def allergy_resources(
-    ctx: PatientContext, allergies: list[Allergy], none_known: bool, first: Seen
+    context: PatientContext, allergies: list[Allergy], none_known: bool, first: Seen
 ) -> list[Resource]:
-    rng = ctx.rng
-    base: Resource = {"patient": ctx.ref(), "encounter": local_ref(first.encounter)}
+    rng = context.rng
+    base: Resource = {"patient": context.ref(), "encounter": local_ref(first.encounter)}
     base |= {"recordedDate": fhir_datetime(first.start)}
     base["recorder"] = directory_ref("Practitioner", first.care.clinician.id)
     if none_known:
@@ -82,11 +82,11 @@ def allergy_resources(
         item["clinicalStatus"] = _status(cc.ALLERGY_CLINICAL, "active")
         item["verificationStatus"] = _status(cc.ALLERGY_VERIFICATION, "confirmed")
         return [item | {"code": cc.NO_KNOWN_ALLERGY.concept()} | base]
-    return [_allergy(ctx, allergy, base, first.start.date()) for allergy in allergies]
+    return [_allergy(context, allergy, base, first.start.date()) for allergy in allergies]
 
 
-def _allergy(ctx: PatientContext, allergy: Allergy, base: Resource, seen: date) -> Resource:
-    rng = ctx.rng
+def _allergy(context: PatientContext, allergy: Allergy, base: Resource, seen: date) -> Resource:
+    rng = context.rng
     reaction, severe = _reaction(rng, allergy)
     verified = "confirmed" if severe or chance(rng, 0.8) else "unconfirmed"
     item: Resource = {"resourceType": "AllergyIntolerance", "id": new_id(rng)}
@@ -96,8 +96,10 @@ def _allergy(ctx: PatientContext, allergy: Allergy, base: Resource, seen: date) 
     item["criticality"] = "high" if severe or chance(rng, allergy.high_risk) else "low"
     item["code"] = allergy.code.concept(allergy.text)
     item |= base
-    if chance(rng, 0.6) and seen > ctx.birth + timedelta(days=180):
-        item["onsetDateTime"] = fhir_date(random_day(rng, ctx.birth + timedelta(days=180), seen))
+    if chance(rng, 0.6) and seen > context.birth + timedelta(days=180):
+        item["onsetDateTime"] = fhir_date(
+            random_day(rng, context.birth + timedelta(days=180), seen)
+        )
     item["reaction"] = [reaction]
     return item
 
@@ -108,16 +110,16 @@ def _allergy(ctx: PatientContext, allergy: Allergy, base: Resource, seen: date) 
 class Immunizer:
     """Builds a patient's immunization history, tying doses to visits on the same day."""
 
-    def __init__(self, ctx: PatientContext, seen: list[Seen]) -> None:
-        self.ctx = ctx
+    def __init__(self, context: PatientContext, seen: list[Seen]) -> None:
+        self.context = context
         self.seen = seen
         self.by_day = {s.start.date(): s for s in reversed(seen)}
-        self.earliest = max(ctx.birth, HISTORY_START)
+        self.earliest = max(context.birth, HISTORY_START)
         self.resources: list[Resource] = []
 
     def _dose(self, vaccine: str, day: date, *, offered: bool = False) -> None:
-        ctx, rng = self.ctx, self.ctx.rng
-        if not self.earliest <= day < ctx.end:
+        context, rng = self.context, self.context.rng
+        if not self.earliest <= day < context.end:
             return
         visit = self.by_day.get(day)
         when = visit.start + timedelta(minutes=10) if visit else at_time(rng, day)
@@ -126,7 +128,7 @@ class Immunizer:
         item["status"] = "not-done" if refused else "completed"
         if refused:
             item["statusReason"] = cc.PATIENT_OBJECTION.concept()
-        item |= {"vaccineCode": cc.VACCINES[vaccine].concept(), "patient": ctx.ref()}
+        item |= {"vaccineCode": cc.VACCINES[vaccine].concept(), "patient": context.ref()}
         if visit:
             item["encounter"] = local_ref(visit.encounter)
         item |= {"occurrenceDateTime": fhir_datetime(when), "primarySource": visit is not None}
@@ -137,7 +139,7 @@ class Immunizer:
         self.resources.append(item)
 
     def _administration(self, vaccine: str, visit: Seen | None) -> dict[str, Any]:
-        rng = self.ctx.rng
+        rng = self.context.rng
         lot = (
             "".join(rng.choice(string.ascii_uppercase) for _ in range(2))
             + f"{rng.randrange(10**5):05d}"
@@ -157,11 +159,11 @@ class Immunizer:
         return days[0] if days else None
 
     def flu(self) -> None:
-        rng, ctx = self.ctx.rng, self.ctx
+        rng, context = self.context.rng, self.context
         propensity = rng.uniform(0.3, 1.4)
-        for year in range(self.earliest.year - 1, ctx.end.year + 1):
+        for year in range(self.earliest.year - 1, context.end.year + 1):
             season = date(year, 9, 1)
-            age = ctx.age(season)
+            age = context.age(season)
             rate = (
                 0.6
                 if age < 5
@@ -173,7 +175,7 @@ class Immunizer:
                 if age < 65
                 else 0.7
             )
-            if season < ctx.birth + timedelta(days=183) or not chance(
+            if season < context.birth + timedelta(days=183) or not chance(
                 rng, min(0.95, rate * propensity)
             ):
                 continue
@@ -182,8 +184,8 @@ class Immunizer:
             self._dose("flu", day, offered=True)
 
     def covid(self) -> None:
-        rng, ctx = self.ctx.rng, self.ctx
-        age = ctx.age(date(2021, 5, 1))
+        rng, context = self.context.rng, self.context
+        age = context.age(date(2021, 5, 1))
         if age < 12 or not chance(rng, 0.72):
             return
         pfizer = age < 18 or chance(rng, 0.6)
@@ -197,19 +199,20 @@ class Immunizer:
             self._dose(vaccine, random_day(rng, date(2023, 9, 15), date(2023, 12, 31)))
 
     def adult(self) -> None:
-        rng, ctx = self.ctx.rng, self.ctx
-        if ctx.age() >= 11 and chance(rng, 0.5):
+        rng, context = self.context.rng, self.context
+        if context.age() >= 11 and chance(rng, 0.5):
             self._dose(
-                "tdap", random_day(rng, max(self.earliest, add_years(ctx.birth, 11)), ctx.end)
+                "tdap",
+                random_day(rng, max(self.earliest, add_years(context.birth, 11)), context.end),
             )
-        if ctx.age() >= 65 and chance(rng, 0.6):
+        if context.age() >= 65 and chance(rng, 0.6):
             self._dose(
                 "pneumococcal",
-                random_day(rng, max(self.earliest, add_years(ctx.birth, 65)), ctx.end),
+                random_day(rng, max(self.earliest, add_years(context.birth, 65)), context.end),
             )
-        sixty = max(self.earliest, add_years(ctx.birth, 60))
-        if sixty <= ctx.end and chance(rng, 0.4):
-            day = random_day(rng, sixty, ctx.end)
+        sixty = max(self.earliest, add_years(context.birth, 60))
+        if sixty <= context.end and chance(rng, 0.4):
+            day = random_day(rng, sixty, context.end)
             if day < date(2018, 1, 1):
                 self._dose("zoster-live", day)
             else:
@@ -217,8 +220,8 @@ class Immunizer:
                     self._dose("zoster-recombinant", dose)
 
     def childhood(self) -> None:
-        ctx, rng = self.ctx, self.ctx.rng
-        birth = ctx.birth
+        context, rng = self.context, self.context.rng
+        birth = context.birth
         schedule = [
             ("hepb", 0),
             ("dtap", 60),
@@ -243,8 +246,8 @@ def _ml(value: float) -> dict[str, Any]:
     return {"value": value, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"}
 
 
-def immunizations(ctx: PatientContext, seen: list[Seen]) -> list[Resource]:
-    immunizer = Immunizer(ctx, seen)
+def immunizations(context: PatientContext, seen: list[Seen]) -> list[Resource]:
+    immunizer = Immunizer(context, seen)
     immunizer.childhood()
     immunizer.flu()
     immunizer.covid()

@@ -36,7 +36,7 @@ from careline.patients.models import CommunicationPreference, Consent, ContactPo
 from careline.platform.actors import Actor, actor_from_request
 from careline.platform.authorization import api_requires_permission
 from careline.platform.models import AuditChannel, BreakGlassAccess
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 router = Router(tags=["patients"])
 
@@ -46,19 +46,19 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 @router.post("search", response=list[PatientHitOut], summary="Search patients")
-@api_requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
+@api_requires_permission(Permission.VIEW_PATIENT, resource_type="Patient")
 def search_patients(request: HttpRequest, payload: PatientSearchIn) -> list[selectors.PatientHit]:
     return selectors.search_patients(actor=_actor(request), text=payload.q)
 
 
 @router.get("{uuid:patient_id}", response=PatientOut, summary="Get a patient")
-@api_requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
+@api_requires_permission(Permission.VIEW_PATIENT, resource_type="Patient")
 def get_patient(request: HttpRequest, patient_id: uuid.UUID) -> Patient:
     return access_patient(actor=_actor(request), patient_id=patient_id).patient
 
 
 @router.get("{uuid:patient_id}/timeline", response=TimelinePageOut, summary="Patient timeline")
-@api_requires_permission(Perm.VIEW_PATIENT, resource_type="Timeline")
+@api_requires_permission(Permission.VIEW_PATIENT, resource_type="Timeline")
 def list_timeline(
     request: HttpRequest, patient_id: uuid.UUID, filters: Query[TimelineFilters]
 ) -> selectors.TimelinePage:
@@ -78,7 +78,7 @@ def list_timeline(
     response={201: ContactPointOut},
     summary="Add a contact point",
 )
-@api_requires_permission(Perm.CHANGE_CONTACT, resource_type="ContactPoint")
+@api_requires_permission(Permission.CHANGE_CONTACT, resource_type="ContactPoint")
 def add_contact_point(
     request: HttpRequest, patient_id: uuid.UUID, payload: ContactPointIn
 ) -> Status[ContactPoint]:
@@ -97,7 +97,7 @@ def add_contact_point(
     response=ContactPointOut,
     summary="Correct a contact point",
 )
-@api_requires_permission(Perm.CHANGE_CONTACT, resource_type="ContactPoint")
+@api_requires_permission(Permission.CHANGE_CONTACT, resource_type="ContactPoint")
 def update_contact_point(
     request: HttpRequest, patient_id: uuid.UUID, contact_id: uuid.UUID, payload: ContactPointPatchIn
 ) -> ContactPoint:
@@ -115,7 +115,7 @@ def update_contact_point(
     response={204: None},
     summary="Remove a contact point",
 )
-@api_requires_permission(Perm.CHANGE_CONTACT, resource_type="ContactPoint")
+@api_requires_permission(Permission.CHANGE_CONTACT, resource_type="ContactPoint")
 def remove_contact_point(
     request: HttpRequest, patient_id: uuid.UUID, contact_id: uuid.UUID
 ) -> Status[None]:
@@ -130,7 +130,7 @@ def remove_contact_point(
     response=CommunicationPreferenceOut,
     summary="Replace the communication preference",
 )
-@api_requires_permission(Perm.CHANGE_PREFERENCES, resource_type="CommunicationPreference")
+@api_requires_permission(Permission.CHANGE_PREFERENCES, resource_type="CommunicationPreference")
 def put_communication_preference(
     request: HttpRequest, patient_id: uuid.UUID, payload: CommunicationPreferenceIn
 ) -> CommunicationPreference:
@@ -148,7 +148,7 @@ def put_communication_preference(
 @router.post(
     "{uuid:patient_id}/consents", response={201: ConsentOut}, summary="Record a consent decision"
 )
-@api_requires_permission(Perm.CHANGE_CONSENT, resource_type="Consent")
+@api_requires_permission(Permission.CHANGE_CONSENT, resource_type="Consent")
 def record_consent(
     request: HttpRequest, patient_id: uuid.UUID, payload: ConsentIn
 ) -> Status[Consent]:
@@ -167,7 +167,7 @@ def record_consent(
     response={201: BreakGlassOut},
     summary="Open an out-of-scope patient with a stated reason",
 )
-@api_requires_permission(Perm.VIEW_PATIENT, resource_type="Patient")
+@api_requires_permission(Permission.VIEW_PATIENT, resource_type="Patient")
 def open_break_glass(
     request: HttpRequest, patient_id: uuid.UUID, payload: BreakGlassIn
 ) -> Status[BreakGlassAccess]:

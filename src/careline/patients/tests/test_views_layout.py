@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from careline.patients.tests.ui_support import signed_in
 from careline.platform.context_processors import NavItem, navigation_for
-from careline.platform.permissions import Perm, Role
+from careline.platform.permissions import Permission, Role
 from careline.platform.templatetags.careline import (
     age,
     language_label,
@@ -79,8 +79,8 @@ def test_navigation_follows_the_role(client, make_user):
 @pytest.mark.django_db
 def test_navigation_leaves_out_pages_that_do_not_exist_yet(make_user):
     items = (
-        NavItem("Patients", "patients:search", Perm.VIEW_PATIENT),
-        NavItem("Somewhere", "nowhere:missing", Perm.VIEW_PATIENT),
+        NavItem("Patients", "patients:search", Permission.VIEW_PATIENT),
+        NavItem("Somewhere", "nowhere:missing", Permission.VIEW_PATIENT),
     )
 
     pages = navigation_for(make_user(role=Role.SCHEDULER), items)

@@ -25,7 +25,7 @@ from careline.platform.audit.selectors import (
 from careline.platform.audit.services import record_event
 from careline.platform.authorization import require_permission
 from careline.platform.models import AuditAction, AuditEvent, Purpose
-from careline.platform.permissions import Perm
+from careline.platform.permissions import Permission
 
 EXPORT_BATCH_SIZE = 1000
 
@@ -66,7 +66,7 @@ class AuditExport:
 
 def start_export(*, actor: Actor, audit_filter: AuditFilter, export_format: str) -> AuditExport:
     """Freeze the trail, count the rows and audit the export before a single row leaves."""
-    require_permission(actor, Perm.EXPORT_AUDIT_LOG, resource_type=AUDIT_RESOURCE_TYPE)
+    require_permission(actor, Permission.EXPORT_AUDIT_LOG, resource_type=AUDIT_RESOURCE_TYPE)
     up_to = last_sealed_position()
     row_count = filter_events(audit_filter).filter(sequence__lte=up_to).count()
     record_event(

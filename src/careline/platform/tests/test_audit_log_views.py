@@ -32,7 +32,7 @@ from careline.platform.models import (
     Purpose,
     User,
 )
-from careline.platform.permissions import Perm, Role
+from careline.platform.permissions import Permission, Role
 from careline.platform.services import grant_break_glass
 
 pytestmark = pytest.mark.django_db
@@ -86,9 +86,9 @@ def test_anonymous_is_sent_to_sign_in_and_nothing_is_recorded(client: Client, ur
 @pytest.mark.parametrize(
     ("url", "permission"),
     [
-        (AUDIT_LOG, Perm.VIEW_AUDIT_LOG),
-        (EXPORT_CSV, Perm.EXPORT_AUDIT_LOG),
-        (EXPORT_FHIR, Perm.EXPORT_AUDIT_LOG),
+        (AUDIT_LOG, Permission.VIEW_AUDIT_LOG),
+        (EXPORT_CSV, Permission.EXPORT_AUDIT_LOG),
+        (EXPORT_FHIR, Permission.EXPORT_AUDIT_LOG),
     ],
 )
 def test_staff_without_the_permission_gets_403_exports_nothing_and_is_audited(
@@ -509,7 +509,7 @@ def test_review_page_anonymous_and_unpermitted(
     assert anonymous["Location"] == f"/accounts/login/?next={quote(REVIEW)}"
     assert nurse.status_code == 403
     denial = AuditEvent.objects.get(action=AuditAction.ACCESS_DENIED)
-    assert denial.details == {"permission": Perm.REVIEW_BREAK_GLASS}
+    assert denial.details == {"permission": Permission.REVIEW_BREAK_GLASS}
 
 
 def test_marking_reviewed_records_the_reviewer_and_note(

@@ -20,7 +20,7 @@ from careline.platform.authorization import (
 )
 from careline.platform.errors import PermissionDenied
 from careline.platform.models import AuditChannel, AuditEvent, AuditOutcome, User
-from careline.platform.permissions import ALL_PERMISSIONS, Perm, Role
+from careline.platform.permissions import ALL_PERMISSIONS, Permission, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +29,15 @@ def test_a_request_without_a_signed_in_user_holds_no_permission() -> None:
     request = RequestFactory().get("/")
     actor = actor_from_request(request, channel=AuditChannel.API)
 
-    assert not actor.has_permission(Perm.VIEW_PATIENT)
-    assert Actor.system("careline test").has_permission(Perm.VIEW_PATIENT)
+    assert not actor.has_permission(Permission.VIEW_PATIENT)
+    assert Actor.system("careline test").has_permission(Permission.VIEW_PATIENT)
 
 
 def test_granted_permission_passes_and_writes_nothing(
     make_user: Callable[..., User], actor_for: Callable[..., Actor]
 ) -> None:
     require_permission(
-        actor_for(make_user(Role.COMPLIANCE)), Perm.VIEW_AUDIT_LOG, resource_type="AuditEvent"
+        actor_for(make_user(Role.COMPLIANCE)), Permission.VIEW_AUDIT_LOG, resource_type="AuditEvent"
     )
 
     assert not AuditEvent.objects.exists()
@@ -51,7 +51,10 @@ def test_refusal_raises_403_and_appends_exactly_one_entry(
 
     with pytest.raises(PermissionDenied) as raised:
         require_permission(
-            actor_for(nurse), Perm.CHANGE_CONSENT, resource_type="Consent", patient_id=patient_id
+            actor_for(nurse),
+            Permission.CHANGE_CONSENT,
+            resource_type="Consent",
+            patient_id=patient_id,
         )
 
     assert raised.value.status == 403
@@ -63,7 +66,7 @@ def test_refusal_raises_403_and_appends_exactly_one_entry(
         "Consent",
     )
     assert (event.patient_id, event.resource_id) == (patient_id, str(patient_id))
-    assert event.details == {"permission": Perm.CHANGE_CONSENT}
+    assert event.details == {"permission": Permission.CHANGE_CONSENT}
 
 
 def test_an_anonymous_refusal_is_counted_not_audited() -> None:
@@ -71,7 +74,7 @@ def test_an_anonymous_refusal_is_counted_not_audited() -> None:
     counted = ANONYMOUS_REFUSALS["api"]
 
     with pytest.raises(PermissionDenied):
-        require_permission(actor, Perm.VIEW_PATIENT, resource_type="Patient")
+        require_permission(actor, Permission.VIEW_PATIENT, resource_type="Patient")
 
     assert ANONYMOUS_REFUSALS["api"] == counted + 1
     assert not AuditEvent.objects.exists()
@@ -153,5 +156,5 @@ def test_the_audit_export_service_refuses_a_role_without_the_permission(
         scheduler,
         "access_denied",
         "AuditEvent",
-        {"permission": Perm.EXPORT_AUDIT_LOG},
+        {"permission": Permission.EXPORT_AUDIT_LOG},
     )

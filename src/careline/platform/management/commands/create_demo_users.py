@@ -24,7 +24,7 @@ from careline.platform import audit
 from careline.platform.actors import Actor
 from careline.platform.authorization import require_permission
 from careline.platform.models import AuditAction, User
-from careline.platform.permissions import Perm, Role
+from careline.platform.permissions import Permission, Role
 
 DEMO_PASSWORD = "careline-demo"  # noqa: S105 (demo mode only, on synthetic data)
 ROLES_AT_EVERY_LOCATION = frozenset({Role.SCHEDULER, Role.NURSE, Role.CARE_MANAGER})
@@ -42,7 +42,7 @@ def demo_username(role: Role) -> str:
 
 
 def create_demo_users(*, actor: Actor) -> list[DemoUser]:
-    require_permission(actor, Perm.MANAGE_USERS, resource_type="User")
+    require_permission(actor, Permission.MANAGE_USERS, resource_type="User")
     location_model = apps.get_model("directory", "Location")
     locations = list(location_model.objects.all())
     results = []
