@@ -317,6 +317,11 @@ def verify_chain_after_run(checkpoints: Path) -> bool:
     return passed
 
 
+def _ratio(rate: float, baseline: float) -> str:
+    """A rate as a share of a baseline measured in the same run; "n/a" when nothing answered."""
+    return f"{rate / baseline:.2f}" if baseline > 0 else "n/a (the baseline had no answers)"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -393,8 +398,8 @@ def main() -> int:
         f"  failed reads: {int(read['errors'])}"
     )
     print(
-        f"  audited read / unaudited unknown route: {read['rps'] / floor['rps']:.2f};"
-        f"  / unaudited refused token: {read['rps'] / refused['rps']:.2f}"
+        f"  audited read / unaudited unknown route: {_ratio(read['rps'], floor['rps'])};"
+        f"  / unaudited refused token: {_ratio(read['rps'], refused['rps'])}"
     )
     lag_ok = lag <= SEALER_LAG_BUDGET_SECONDS and drained <= SEALER_LAG_BUDGET_SECONDS
     print(
