@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from argparse import ArgumentParser
@@ -49,10 +50,14 @@ class Command(BaseCommand):
             "--access-logfile",
             "-" if settings.DEBUG else "/dev/null",
         ]
+        server = subprocess.Popen(command)  # noqa: S603 (this module's own arguments)
+        # A supervisor (systemd, docker stop) sends SIGTERM to this process alone: pass it on,
+        # so that gunicorn and the worker stop with it instead of running on as orphans.
+        signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())
         try:
-            subprocess.run(command, check=False)  # noqa: S603
-        except KeyboardInterrupt:
-            pass
+            server.wait()
+        except KeyboardInterrupt:  # Ctrl+C reached gunicorn too (same process group)
+            server.wait()
         finally:
             if worker is not None:
                 worker.terminate()
