@@ -27,7 +27,14 @@ def database_from_url(url: str) -> dict[str, Any]:
             },
         }
     if parsed.scheme in {"postgres", "postgresql"}:
-        options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        options: dict[str, Any] = {
+            key: values[-1]
+            for key, values in parse_qs(parsed.query, keep_blank_values=True).items()
+        }
+        # Django leaves psycopg's prepared statements off (None) unless asked; Careline
+        # prepares only its hot statements (``platform.prepared.hot_cursor``), and its other
+        # cursors bind on the client, which never prepares.
+        options["prepare_threshold"] = _prepare_threshold(options.get("prepare_threshold", "5"))
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
@@ -41,3 +48,16 @@ def database_from_url(url: str) -> dict[str, Any]:
     raise ImproperlyConfigured(
         f"DATABASE_URL scheme {parsed.scheme!r} is not supported: use sqlite:/// or postgres://"
     )
+
+
+def _prepare_threshold(value: str) -> int | None:
+    """psycopg's ``prepare_threshold``: executions before a statement is prepared on the
+    server; empty or ``none`` never prepares (for a transaction-pooling proxy)."""
+    text = value.strip().lower()
+    if text in {"", "none"}:
+        return None
+    if not text.isdigit():
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: prepare_threshold must be a whole number or empty, not {value!r}."
+        )
+    return int(text)

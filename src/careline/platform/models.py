@@ -125,14 +125,19 @@ class AuditEvent(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # audit_actor_time leads with actor
     )
     actor_label = models.CharField(max_length=150)
     actor_role = models.CharField(max_length=32, blank=True)
     action = models.CharField(max_length=20, choices=AuditAction.choices)
     resource_type = models.CharField(max_length=64)
     resource_id = models.CharField(max_length=64, blank=True)
-    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    patient_id = models.UUIDField(null=True, blank=True)  # indexed by audit_patient_time
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     channel = models.CharField(max_length=8, choices=AuditChannel.choices)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)

@@ -7,16 +7,25 @@ API request makes, compiling took ~1.3 ms of Python against ~0.25 ms to run the 
 metadata (columns, joins), each value goes through the same database converters the ORM
 applies, and the instances are made with ``Model.from_db`` with the related rows cached on
 them as ``select_related`` caches them — so callers get ordinary model instances.
+
+On PostgreSQL these statements also run on a server-binding cursor (``hot_cursor``), so
+psycopg prepares each one on the server after a few executions on a connection and the
+database stops parsing and planning it on every request: the patient lookup took 0.21 ms
+of PostgreSQL CPU as a client-bound statement and 0.04 ms prepared. The rest of Careline
+keeps Django's default client-side binding.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 
 M = TypeVar("M", bound=models.Model)
 _Converter = Callable[[Any, Any, Any], Any]
@@ -54,13 +63,12 @@ class JoinedRowLookup(Generic[M]):
         self.related, self.deferred = tuple(related), frozenset(deferred)
 
     def get(self, value: Any) -> M | None:
-        statement = _build_statement(
-            connection.vendor, self.model, self.by, self.related, self.deferred
-        )
+        db = default_database()
+        statement = _build_statement(db.vendor, self.model, self.by, self.related, self.deferred)
         parameter = _concrete_field(self.model, self.by).get_db_prep_value(
-            value, connection, prepared=False
+            value, db, prepared=False
         )
-        with connection.cursor() as cursor:
+        with hot_cursor(db) as cursor:
             cursor.execute(statement.sql, [parameter])
             row = cursor.fetchone()
         if row is None:
@@ -68,19 +76,64 @@ class JoinedRowLookup(Generic[M]):
         values = list(row)
         for index, converters, expression in statement.converters:
             for convert in converters:
-                values[index] = convert(values[index], expression, connection)
-        main = self.model.from_db(
-            connection.alias, statement.main.attnames, _take(values, statement.main)
-        )
+                values[index] = convert(values[index], expression, db)
+        main = self.model.from_db(db.alias, statement.main.attnames, _take(values, statement.main))
         for foreign_key, part in statement.joined:
             part_values = _take(values, part)
             related = (
                 None
                 if part_values[part.primary_key_index] is None
-                else part.model.from_db(connection.alias, part.attnames, part_values)
+                else part.model.from_db(db.alias, part.attnames, part_values)
             )
             foreign_key.set_cached_value(main, related)
         return main
+
+
+def default_database() -> BaseDatabaseWrapper:
+    """This thread's default connection itself: every attribute read through the
+    ``django.db.connection`` proxy is a thread-local lookup (~0.5 µs), which a hot path making
+    dozens of them should pay once."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+@contextmanager
+def hot_cursor(db: BaseDatabaseWrapper | None = None) -> Iterator[CursorWrapper]:
+    """A cursor for a statement every request runs, with a fixed SQL text.
+
+    On PostgreSQL it binds parameters on the server and prepares each statement once per
+    connection (psycopg keeps the prepared statements, up to ``prepared_max``). Django turns
+    psycopg's automatic preparing off for the whole site, for connection poolers; only these
+    statements are prepared, and ``?prepare_threshold=`` with no value in ``DATABASE_URL``
+    turns that off too (a transaction-pooling proxy such as PgBouncer before 1.21 needs it).
+    Django's wrapper is kept, so errors, query logging and ``assertNumQueries`` behave as on
+    any cursor. On SQLite it is ``connection.cursor()``.
+    """
+    db = db or default_database()
+    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        with db.cursor() as cursor:
+            yield cursor
+        return
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        raw = _preparing_cursor_class()(db.connection)
+    db.validate_thread_sharing()
+    wrapped = db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
+    with wrapped as cursor:
+        yield cursor
+
+
+@functools.cache
+def _preparing_cursor_class() -> type[Any]:
+    """psycopg's server-binding cursor (Django's ``ServerBindingCursor`` is the same plus
+    ``callproc``), preparing every statement it executes."""
+    import psycopg
+
+    class PreparingCursor(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+            options.setdefault("prepare", True)
+            return super().execute(query, params, **options)
+
+    return PreparingCursor
 
 
 def _take(values: list[Any], part: _Part) -> list[Any]:

@@ -45,6 +45,7 @@ from careline.platform.actors import Actor
 from careline.platform.audit import chain, checkpoints
 from careline.platform.audit.selectors import AUDIT_RESOURCE_TYPE, AuditFilter
 from careline.platform.models import AuditAction, AuditEvent, AuditOutcome, Purpose
+from careline.platform.prepared import default_database, hot_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -143,19 +144,20 @@ def _insert_sql(vendor: str, rows: int) -> str:
 
 def _insert(events: list[AuditEvent]) -> None:
     """One INSERT of every event; each gets its id, as ``bulk_create`` would give it."""
+    db = default_database()
     for start in range(0, len(events), _INSERT_BATCH_SIZE):
         batch = events[start : start + _INSERT_BATCH_SIZE]
         values = [
-            field.get_db_prep_save(getattr(event, field.attname), connection)
+            field.get_db_prep_save(getattr(event, field.attname), db)
             for event in batch
             for field in _INSERTED_FIELDS
         ]
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(connection.vendor, len(batch)), values)
+        with hot_cursor(db) as cursor:
+            cursor.execute(_insert_sql(db.vendor, len(batch)), values)
             ids = [row[0] for row in cursor.fetchall()]
         for event, pk in zip(batch, ids, strict=True):
             event.pk = pk
-            event._state.adding, event._state.db = False, connection.alias
+            event._state.adding, event._state.db = False, db.alias
 
 
 def _seal_in_this_transaction(events: list[AuditEvent]) -> None:
@@ -259,7 +261,7 @@ def _write_seals(events: list[AuditEvent]) -> None:
         (e.sequence, e.previous_hash, e.hash, e.key_id, as_column(e.sealed_at), e.pk)
         for e in events
     ]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:  # one prepared UPDATE for the whole batch
         cursor.executemany(sql, rows)
         # A row another sealer sealed first would not match ``sequence IS NULL``.
         updated = cursor.rowcount

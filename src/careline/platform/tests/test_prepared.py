@@ -73,3 +73,35 @@ def test_a_null_foreign_key_is_none_without_a_query(make_user: Callable[..., Use
 def test_refuses_a_relation_that_is_not_a_foreign_key() -> None:
     with pytest.raises(TypeError, match=r"User\.locations is not a resolved foreign key"):
         JoinedRowLookup(User, by="username", related=("locations",)).get("someone")
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_on_postgresql_the_lookup_is_prepared_once_per_connection(
+    postgres_only: None, make_user: Callable[..., User]
+) -> None:
+    make_token(make_user(Role.INTEGRATION), "c" * 64)
+
+    found = [TOKEN_WITH_USER.get("c" * 64) for _ in range(3)]
+
+    assert [token.key_hash for token in found if token] == ["c" * 64] * 3
+    prepared = [sql for sql in _prepared_statements() if '"platform_apitoken"' in sql]
+    assert len(prepared) == 1
+    assert prepared[0].endswith('WHERE t0."key_hash" = $1')
+
+
+def test_without_a_prepare_threshold_nothing_is_prepared(
+    postgres_only: None, make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``?prepare_threshold=`` (for a transaction-pooling proxy): client-side binding."""
+    make_token(make_user(Role.INTEGRATION), "d" * 64)
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
+
+    token = TOKEN_WITH_USER.get("d" * 64)
+
+    assert token is not None and token.key_hash == "d" * 64
+    assert not [sql for sql in _prepared_statements() if '"platform_apitoken"' in sql]

@@ -105,3 +105,31 @@ def test_templates_hold_no_inline_script_style_or_handler() -> None:
 
     assert len(_templates()) > 20
     assert problems == []
+
+
+def test_the_policy_built_once_follows_a_change_of_the_settings(client: Client, settings) -> None:
+    client.get("/api/nowhere")  # builds and keeps the settings' policy
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+
+    response = client.get("/api/nowhere")
+
+    assert directives(response["Content-Security-Policy"]) == {"default-src": ["'none'"]}
+
+
+def test_a_view_override_still_gets_django_csps_own_policy(rf, settings) -> None:
+    from django.http import HttpResponse
+
+    from careline.platform.middleware import ContentSecurityPolicyMiddleware
+
+    def view(request):
+        response = HttpResponse("ok")
+        response._csp_update = {"img-src": ["https://tiles.example"]}
+        return response
+
+    response = ContentSecurityPolicyMiddleware(view)(rf.get("/"))
+
+    assert directives(response["Content-Security-Policy"])["img-src"] == [
+        "'self'",
+        "data:",
+        "https://tiles.example",
+    ]
