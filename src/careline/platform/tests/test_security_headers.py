@@ -117,17 +117,18 @@ def test_the_policy_built_once_follows_a_change_of_the_settings(client: Client, 
 
 
 def test_a_view_override_still_gets_django_csps_own_policy(rf, settings) -> None:
-    from django.http import HttpResponse
+    from csp.decorators import csp_update
+    from django.http import HttpRequest, HttpResponse
 
     from careline.platform.middleware import ContentSecurityPolicyMiddleware
 
-    def view(request):
-        response = HttpResponse("ok")
-        response._csp_update = {"img-src": ["https://tiles.example"]}
-        return response
+    @csp_update({"img-src": ["https://tiles.example"]})
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("ok")
 
     response = ContentSecurityPolicyMiddleware(view)(rf.get("/"))
 
+    assert isinstance(response, HttpResponse)
     assert directives(response["Content-Security-Policy"])["img-src"] == [
         "'self'",
         "data:",
