@@ -2,14 +2,16 @@
 budget (≥ 800 requests/s on 2 cores, p99 ≤ 50 ms).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/careline_bench \
-        python bench/bench_api.py --requests 20000 --clients 4
+        python bench/bench_api.py --seconds 10 --clients 8
 
 It creates what it needs in that database (a bench user, a bearer token, a few patients),
-starts ``gunicorn careline.config.wsgi -w 2`` on 127.0.0.1 and the audit sealer
-(``careline audit seal --follow``) beside it, drives gunicorn from a pool of keep-alive
-``http.client`` connections, then stops it and revokes the token. Every read is a real,
-audited read: each request appends one unsealed entry in its own transaction, and the sealer
-links it into the keyed chain behind the request.
+starts ``gunicorn careline.config.wsgi -w 2 --threads 4`` on 127.0.0.1 (as ``careline serve``
+runs it) and the audit sealer (``careline audit seal --follow``) beside it, and drives
+gunicorn with keep-alive connections: from wrk when it is installed (a load generator in C,
+which leaves the shared 2 cores to the server), else from a pool of Python ``http.client``
+connections (``--driver python``; that client takes 0.1–0.2 cores itself). Every read is a
+real, audited read: each request appends one unsealed entry in its own transaction, and the
+sealer links it into the keyed chain behind the request.
 
 A response with another status than the scenario expects is a failure: it is counted and
 left out of requests/s. After the audited run it reports the sealer's lag (the age of the
@@ -30,6 +32,8 @@ import http.client
 import io
 import os
 import pstats
+import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -248,6 +252,78 @@ def drive(
     }
 
 
+WRK = shutil.which("wrk")
+WRK_SCRIPT = """
+local paths = {%(paths)s}
+local token, expected, counter, threads = "%(token)s", %(expected)d, 0, {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) good = 0; bad = 0 end
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1], {["Authorization"] = "Bearer " .. token})
+end
+function response(status, headers, body)
+  if status == expected then good = good + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local g, b = 0, 0
+  for _, thread in ipairs(threads) do g = g + thread:get("good"); b = b + thread:get("bad") end
+  local e = summary.errors
+  io.write(string.format(
+    "careline good=%%d bad=%%d errors=%%d seconds=%%.6f p50=%%.3f p99=%%.3f mean=%%.3f\\n",
+    g, b, e.connect + e.read + e.write + e.timeout, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.mean / 1000))
+end
+"""
+
+
+def drive_wrk(
+    port: int, token: str, paths: list[str], seconds: float, clients: int, expected: int = 200
+) -> dict[str, float]:
+    """wrk (one thread, ``clients`` keep-alive connections) for ``seconds``: a load generator
+    in C takes a tenth of the CPU the Python one does, and the cores are shared with the
+    server. Statuses are counted in wrk's Lua hooks: only ``expected`` ones are throughput."""
+    script = WRK_SCRIPT % {
+        "paths": ", ".join(f'"{path}"' for path in paths),
+        "token": token,
+        "expected": expected,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        finished = subprocess.run(  # noqa: S603 (wrk from PATH, fixed arguments)
+            [
+                str(WRK),
+                "-t1",
+                f"-c{clients}",
+                f"-d{seconds:g}s",
+                "--timeout",
+                "30s",
+                "-s",
+                lua.name,
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(row for row in finished.stdout.splitlines() if row.startswith("careline "))
+    figures = {key: float(value) for key, value in (part.split("=") for part in line.split()[1:])}
+    client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "requests": figures["good"],
+        "errors": figures["bad"] + figures["errors"],
+        "rps": figures["good"] / figures["seconds"],
+        "p50": figures["p50"],
+        "p99": figures["p99"],
+        "mean": figures["mean"],
+        "wall": figures["seconds"],
+        "client_cores": client_cpu / figures["seconds"],
+    }
+
+
 def breakdown(user: User, token: str, patient_id: str, repeat: int) -> dict[str, float]:
     """Median milliseconds of each part of one request, measured in this process."""
     import uuid
@@ -339,10 +415,20 @@ def main() -> int:
     )
     parser.add_argument("--patients", type=int, default=20)
     parser.add_argument(
+        "--driver",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="the load generator: wrk when it is installed (auto), or the Python client",
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="seconds per row with wrk")
+    parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="cProfile N in-process requests"
     )
     arguments = parser.parse_args()
 
+    use_wrk = arguments.driver == "wrk" or (arguments.driver == "auto" and WRK is not None)
+    if use_wrk and WRK is None:
+        raise SystemExit("--driver wrk: wrk is not installed (apt-get install wrk)")
     if connection.vendor != "postgresql":
         print(f"note: DATABASE_URL is {connection.vendor}; the budget is for PostgreSQL")
     user, token, patient_ids = ensure_fixtures(arguments.patients)
@@ -365,10 +451,16 @@ def main() -> int:
     results = {}
     try:
         for label, secret, paths, expected in scenarios:
-            drive(port, secret, paths, arguments.warmup, arguments.clients, expected)
-            results[label] = drive(
-                port, secret, paths, arguments.requests, arguments.clients, expected
-            )
+            if use_wrk:
+                drive_wrk(port, secret, paths, 2, arguments.clients, expected)
+                results[label] = drive_wrk(
+                    port, secret, paths, arguments.seconds, arguments.clients, expected
+                )
+            else:
+                drive(port, secret, paths, arguments.warmup, arguments.clients, expected)
+                results[label] = drive(
+                    port, secret, paths, arguments.requests, arguments.clients, expected
+                )
         lag, drained, unsealed_at_end = measure_sealer_lag(timeout=60)
     finally:
         stop(server)
@@ -377,7 +469,12 @@ def main() -> int:
     print(
         f"gunicorn -w {arguments.workers} --threads {arguments.threads}, "
         f"{arguments.clients} keep-alive clients, "
-        f"{arguments.requests} requests per row, cpus={os.cpu_count()}, DEBUG={settings.DEBUG}, "
+        + (
+            f"driver wrk ({arguments.seconds:g} s per row), "
+            if use_wrk
+            else f"driver Python http.client ({arguments.requests} requests per row), "
+        )
+        + f"cpus={os.cpu_count()}, DEBUG={settings.DEBUG}, "
         f"load average before {load_before[0]:.1f} / after {load_after[0]:.1f} (1 min)"
     )
     if any(result["errors"] for result in results.values()):
