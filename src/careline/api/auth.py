@@ -5,7 +5,8 @@
   is judged by it alone: a wrong, revoked or expired token is a 401 even when a session
   cookie rides along. Tokens are exempt from MFA (they are issued by an administrator to a
   system) and from CSRF (the browser never attaches them on its own).
-- ``StaffSessionAuth``: the Django session of a signed-in staff member. CSRF is enforced for
+- ``StaffSessionAuth``: the Django session of a signed-in staff member (a patient-portal
+  account's session is refused: 403 ``staff_only``, audited). CSRF is enforced for
   unsafe methods by ninja's ``SessionAuth`` (``APIKeyCookie`` runs Django's CSRF check; ninja
   views are otherwise ``csrf_exempt``). With ``CARELINE_REQUIRE_STAFF_MFA`` the session must
   have passed a second factor — the rule ``RequireStaffMfaMiddleware`` applies to the pages
@@ -27,6 +28,7 @@ from ninja.security import HttpBearer, SessionAuth
 from careline.api.errors import MfaRequired
 from careline.platform.actors import actor_from_request
 from careline.platform.authorization import refuse
+from careline.platform.errors import PermissionDenied
 from careline.platform.middleware import session_passed_mfa, user_has_mfa
 from careline.platform.models import AuditChannel, User
 from careline.platform.services import TOKEN_PREFIX, authenticate_token
@@ -69,6 +71,16 @@ class StaffSessionAuth(SessionAuth):
         user = request.user
         if not isinstance(user, User):
             return None
+        if not user.is_staff_account:
+            staff_only = PermissionDenied(
+                "This is the staff API. A patient-portal account cannot use it.",
+                code="staff_only",
+            )
+            raise refuse(
+                actor_from_request(request, channel=AuditChannel.API),
+                staff_only,
+                resource_type="Session",
+            )
         if settings.CARELINE_REQUIRE_STAFF_MFA and not (
             user_has_mfa(user) and session_passed_mfa(request)
         ):

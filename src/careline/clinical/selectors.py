@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from django.db.models import F, QuerySet, Window
@@ -25,6 +26,7 @@ from careline.clinical.models import (
     ClinicalFact,
     Condition,
     Encounter,
+    EncounterStatus,
     Immunization,
     MedicationRequest,
     MedicationRequestStatus,
@@ -127,3 +129,60 @@ def _latest_observations(patient: Patient, category: str) -> list[Observation]:
         )
     )
     return list(ranked.filter(recency=1).order_by("display")[:LIST_LIMIT])
+
+
+# --- visits as a patient-facing surface shows them ----------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    """One visit from the EHR mirror, in words a patient reads."""
+
+    starts_at: datetime
+    title: str
+    status: str
+    place: str
+    clinician: str
+
+
+_NOT_VISITS = (EncounterStatus.CANCELLED, EncounterStatus.ENTERED_IN_ERROR)
+
+
+def list_patient_visits(
+    *, patient_id: uuid.UUID, upcoming: bool, now: datetime, limit: int = 5
+) -> list[VisitRow]:
+    """The next (``upcoming``) or the latest past visits of one patient, in one query.
+
+    No permission check: the caller decided access (the portal's ``portal_patient``, which
+    audits the read). Staff pages read encounters through ``get_clinical_summary``.
+    """
+    encounters = (
+        Encounter.objects.filter(patient__public_id=patient_id, effective_at__isnull=False)
+        .exclude(status__in=_NOT_VISITS)
+        .select_related("location", "practitioner")
+        .only(
+            "effective_at",
+            "display",
+            "reason",
+            "encounter_class",
+            "status",
+            "location__name",
+            "practitioner__given_name",
+            "practitioner__family_name",
+        )
+    )
+    if upcoming:
+        encounters = encounters.filter(effective_at__gte=now).order_by("effective_at")
+    else:
+        encounters = encounters.filter(effective_at__lt=now).order_by("-effective_at")
+    return [
+        VisitRow(
+            starts_at=encounter.effective_at,
+            title=encounter.display or encounter.reason or "Visit",
+            status=EncounterStatus(encounter.status).label if encounter.status else "",
+            place=encounter.location.name if encounter.location else "",
+            clinician=encounter.practitioner.display_name if encounter.practitioner else "",
+        )
+        for encounter in encounters[:limit]
+        if encounter.effective_at is not None
+    ]

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "careline.clinical",
     "careline.identity",
     "careline.interop",
+    "careline.portal",
     "careline.api",
     "careline.config",
 ]
@@ -123,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "careline.platform.context_processors.navigation",
+                "careline.portal.context_processors.portal_layout",
             ],
         },
     },
@@ -151,16 +153,48 @@ CSRF_FAILURE_VIEW = "careline.platform.views.csrf_failure"  # a 403 page, and au
 LOGIN_REDIRECT_URL = "platform:home"
 LOGOUT_REDIRECT_URL = "account_login"
 
-# django-allauth: staff accounts are created by administrators, never by sign-up.
+# django-allauth: staff accounts are created by administrators, never by sign-up, and sign in
+# by user name. Patient-portal accounts sign up and in by email on the portal's own pages
+# (/portal/): the adapter opens sign-up there only and keeps each kind on its own site.
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
-ACCOUNT_ADAPTER = "careline.platform.auth.StaffAccountAdapter"
+ACCOUNT_ADAPTER = "careline.portal.adapter.CarelineAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Careline"
 # Staff must have MFA outside demo mode (and outside local development unless asked).
 CARELINE_REQUIRE_STAFF_MFA = env_bool("CARELINE_REQUIRE_STAFF_MFA", default=not DEMO_MODE)
+
+# The patient portal. An invitation link works once, for this many hours; a proxy's access
+# lasts this many days unless the invitation says otherwise; a proof code works for this many
+# minutes and tries; an account may start this many proofs a day. CARELINE_PORTAL_APPOINTMENTS
+# names the function that lists a patient's appointments (scheduling replaces the default,
+# which reads visits from the EHR mirror).
+CARELINE_PORTAL_INVITATION_HOURS = int(env("CARELINE_PORTAL_INVITATION_HOURS", "72"))
+CARELINE_PORTAL_PROXY_DAYS = int(env("CARELINE_PORTAL_PROXY_DAYS", "365"))
+CARELINE_PORTAL_CODE_MINUTES = int(env("CARELINE_PORTAL_CODE_MINUTES", "10"))
+CARELINE_PORTAL_CODE_ATTEMPTS = int(env("CARELINE_PORTAL_CODE_ATTEMPTS", "5"))
+CARELINE_PORTAL_PROOF_STARTS_PER_DAY = int(env("CARELINE_PORTAL_PROOF_STARTS_PER_DAY", "5"))
+CARELINE_PORTAL_APPOINTMENTS = env(
+    "CARELINE_PORTAL_APPOINTMENTS", "careline.portal.appointments.visits_from_the_ehr_mirror"
+)
+
+# Email (portal invitations, codes, address verification): SMTP from the environment in
+# production; printed to the console in development and demo mode, where no mail server runs.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if IS_PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Careline <no-reply@careline.invalid>")
 
 # Automatic logoff after inactivity (HIPAA §164.312(a)(2)(iii)).
 CARELINE_INACTIVITY_TIMEOUT_SECONDS = int(env("CARELINE_INACTIVITY_TIMEOUT_SECONDS", "900"))

@@ -17,5 +17,7 @@ urlpatterns = [
     path("patients/", include("careline.patients.urls")),
     path("clinical/", include("careline.clinical.urls")),
     path("imports/", include("careline.interop.urls")),
+    path("portal/", include("careline.portal.urls")),
+    path("portal-access/", include("careline.portal.staff_urls")),
     path("", include("careline.platform.urls")),
 ]

@@ -46,7 +46,7 @@ _SHORT_NAMES = {
 
 def granted_permissions(user: Any) -> frozenset[str]:
     """The permissions of a signed-in, active staff user (none for anyone else)."""
-    if not isinstance(user, User) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active or not user.is_staff_account:
         return frozenset()
     return permissions_for_role(user.role)
 

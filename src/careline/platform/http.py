@@ -22,8 +22,10 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from careline.platform import clock
-from careline.platform.authorization import count_anonymous_refusal
-from careline.platform.errors import CarelineError
+from careline.platform.actors import actor_from_request
+from careline.platform.authorization import count_anonymous_refusal, refuse
+from careline.platform.errors import CarelineError, PermissionDenied
+from careline.platform.middleware import is_staff_user
 from careline.platform.models import AuditChannel
 
 P = ParamSpec("P")
@@ -32,6 +34,9 @@ View = Callable[Concatenate[HttpRequest, P], R]
 
 _PAGE_TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}
 FRAGMENT_TEMPLATE = "errors/fragment.html"
+STAFF_ONLY_MESSAGE = (
+    "This is the staff site. Patients and caregivers use the patient portal at /portal/."
+)
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -61,7 +66,8 @@ def staff_view(view: View[P, HttpResponseBase]) -> View[P, HttpResponseBase]:
     """Signed-in staff only; clinic time zone; never cached; Careline errors as 4xx.
 
     Pages and streamed downloads alike. An anonymous request is sent to the login page and
-    counted (``count_anonymous_refusal``), not audited.
+    counted (``count_anonymous_refusal``), not audited; a patient-portal account gets 403
+    (``staff_only``), audited like every refusal of a signed-in user.
     """
 
     @wraps(view)
@@ -71,6 +77,12 @@ def staff_view(view: View[P, HttpResponseBase]) -> View[P, HttpResponseBase]:
             return redirect_to_login(request.get_full_path())
         with timezone.override(clinic_time_zone()):
             try:
+                if not is_staff_user(request.user):
+                    raise refuse(
+                        actor_from_request(request),
+                        PermissionDenied(STAFF_ONLY_MESSAGE, code="staff_only"),
+                        resource_type="StaffSite",
+                    )
                 response = view(request, *args, **kwargs)
             except CarelineError as error:
                 response = render_error(request, error)

@@ -37,8 +37,10 @@ class InactivityLogoutMiddleware:
             last_seen = request.session.get(LAST_SEEN_KEY)
             timeout = settings.CARELINE_INACTIVITY_TIMEOUT_SECONDS
             if last_seen is not None and now - float(last_seen) > timeout:
+                is_staff_account = is_staff_user(request.user)
                 logout(request)
-                if request.path.startswith("/api/"):
+                # The API answers 401; a portal page sends its visitor to its own sign-in.
+                if request.path.startswith("/api/") or not is_staff_account:
                     return self.get_response(request)
                 return redirect(f"{reverse('account_login')}?timed_out=1")
             request.session[LAST_SEEN_KEY] = now
@@ -49,8 +51,16 @@ class InactivityLogoutMiddleware:
 _MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/api/")
 
 
+def is_staff_user(user: Any) -> bool:
+    """A signed-in staff account (not a patient-portal account)."""
+    return bool(user.is_authenticated and getattr(user, "is_staff_account", False))
+
+
 class RequireStaffMfaMiddleware:
     """Outside demo mode a staff session must have passed a second factor.
+
+    Portal accounts (patients, caregivers) are not staff: for them a second factor is their
+    choice, and staff pages refuse them anyway (``careline.platform.http.staff_view``).
 
     A user without an authenticator is sent to set one up; a session that signed in without
     using it (a password-only path such as Django's admin login) is ended. API calls are
@@ -63,7 +73,7 @@ class RequireStaffMfaMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             settings.CARELINE_REQUIRE_STAFF_MFA
-            and request.user.is_authenticated
+            and is_staff_user(request.user)
             and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
         ):
             if not user_has_mfa(request.user):

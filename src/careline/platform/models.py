@@ -10,6 +10,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 
 from careline.platform.permissions import Role, permissions_for_role
 
@@ -33,9 +34,24 @@ class SourcedModel(models.Model):
         )
 
 
+class UserKind(models.TextChoices):
+    """Staff sign in by user name to the staff site; portal accounts (patients and their
+    caregivers) by email to the patient portal. One account is never both."""
+
+    STAFF = "staff", "Staff"
+    PORTAL = "portal", "Patient portal"
+
+
 class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    role = models.CharField(max_length=32, choices=Role.choices, default=Role.SCHEDULER)
+    kind = models.CharField(max_length=8, choices=UserKind.choices, default=UserKind.STAFF)
+    role = models.CharField(
+        max_length=32,
+        choices=Role.choices,
+        default=Role.SCHEDULER,
+        blank=True,
+        help_text="Staff only; a portal account has none.",
+    )
     locations = models.ManyToManyField(
         "directory.Location", blank=True, related_name="staff", help_text="Patient scope."
     )
@@ -48,11 +64,37 @@ class User(AbstractUser):
         help_text="The directory entry of a clinician user; puts her on her patients' care teams.",
     )
 
+    class Meta:
+        verbose_name = "user"
+        verbose_name_plural = "users"
+        constraints = (
+            # A portal account holds no staff role and can never reach the admin.
+            models.CheckConstraint(
+                condition=Q(kind=UserKind.STAFF)
+                | Q(kind=UserKind.PORTAL, role="", is_staff=False, is_superuser=False),
+                name="user_portal_account_is_not_staff",
+            ),
+        )
+
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    @property
+    def is_portal_account(self) -> bool:
+        return self.kind == UserKind.PORTAL
+
+    @property
+    def is_staff_account(self) -> bool:
+        return self.kind == UserKind.STAFF
+
+    @property
+    def audit_role(self) -> str:
+        """What the audit trail records as the actor's role: the staff role, or "portal"."""
+        return self.role if self.is_staff_account else UserKind.PORTAL.value
+
     def has_careline_permission(self, name: str) -> bool:
-        return self.is_active and name in permissions_for_role(self.role)
+        """Staff permissions; a portal account has none (its access is the portal's rule)."""
+        return self.is_active and self.is_staff_account and name in permissions_for_role(self.role)
 
 
 class ApiToken(models.Model):
@@ -92,6 +134,7 @@ class AuditChannel(models.TextChoices):
     API = "api", "API"
     CLI = "cli", "Command line"
     TASK = "task", "Background task"
+    PORTAL = "portal", "Patient portal"
 
 
 class Purpose(models.TextChoices):
@@ -103,6 +146,7 @@ class Purpose(models.TextChoices):
     EMERGENCY = "ETREAT", "Emergency treatment (break-glass)"
     COMPLIANCE = "HCOMPL", "Compliance"
     SYSTEM = "SYSADMIN", "System administration"
+    PATIENT_REQUEST = "PATRQT", "Patient or caregiver request (portal)"
 
 
 class AuditOutcome(models.TextChoices):

@@ -38,6 +38,7 @@ class Permission:
     EXPORT_AUDIT_LOG = "platform.export_audit_log"
     REVIEW_BREAK_GLASS = "platform.review_break_glass"
     MANAGE_USERS = "platform.manage_users"
+    MANAGE_PORTAL_ACCESS = "portal.manage_portal_access"
 
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
@@ -52,6 +53,7 @@ _PATIENT_FRONT_OFFICE = frozenset(
         Permission.CHANGE_CONSENT,
         Permission.VIEW_CLINICAL,
         Permission.VIEW_DIRECTORY,
+        Permission.MANAGE_PORTAL_ACCESS,
     }
 )
 

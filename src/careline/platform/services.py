@@ -223,4 +223,6 @@ def _refusal(token: ApiToken, now: datetime) -> str | None:
         return "expired"
     if not token.user.is_active:
         return "user_inactive"
+    if not token.user.is_staff_account:
+        return "not_staff"
     return None

@@ -109,7 +109,7 @@ def _event(actor: Actor, entry: AuditEntry, occurred_at: datetime) -> AuditEvent
         occurred_at=occurred_at,
         actor=actor.user,
         actor_label=actor.display,
-        actor_role=actor.user.role if actor.user else "",
+        actor_role=actor.user.audit_role if actor.user else "",
         action=entry.action,
         resource_type=entry.resource_type,
         resource_id=entry.resource_id,

@@ -1,0 +1,25 @@
+from django.urls import URLPattern, path
+
+from careline.portal import account_views, views
+
+app_name = "portal"
+
+urlpatterns: list[URLPattern] = [
+    path("", views.home, name="home"),
+    path("signup/", account_views.signup, name="signup"),
+    path("login/", account_views.login, name="login"),
+    path("logout/", account_views.logout, name="logout"),
+    path("verify-email/", account_views.verify_email_sent, name="verify_email_sent"),
+    path("verify-email/<str:key>/", account_views.verify_email, name="verify_email"),
+    path("security/", account_views.security, name="security"),
+    path("link/", views.link, name="link"),
+    path("link/<uuid:challenge_id>/", views.link_code, name="link_code"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("patients/<uuid:patient_id>/", views.patient_home, name="patient_home"),
+    path("patients/<uuid:patient_id>/proxies/", views.proxies, name="proxies"),
+    path(
+        "patients/<uuid:patient_id>/proxies/<uuid:link_id>/revoke/",
+        views.revoke_proxy,
+        name="revoke_proxy",
+    ),
+]
