@@ -147,3 +147,14 @@ def record_portal_event(*, actor: Actor, patient_id: uuid.UUID, title: str) -> N
         title=title,
         actor_label=actor.display,
     )
+
+
+def first_patient_with_an_email_on_file() -> uuid.UUID | None:
+    """The first living patient (in name order) with an active email: the demo's patient."""
+    with_email = ContactPoint.objects.filter(system=ContactSystem.EMAIL, is_active=True)
+    return (
+        Patient.objects.filter(is_deceased=False, pk__in=with_email.values("patient_id"))
+        .order_by("family_name", "given_names", "pk")
+        .values_list("public_id", flat=True)
+        .first()
+    )

@@ -29,7 +29,9 @@ def _sign_up(
 
 
 def _verification_path() -> str:
-    match = re.search(r"http://testserver(/portal/verify-email/[^/\s]+/)", mail.outbox[-1].body)
+    match = re.search(
+        r"http://testserver(/portal/verify-email/[^/\s]+/)", str(mail.outbox[-1].body)
+    )
     assert match is not None
     return match.group(1)
 

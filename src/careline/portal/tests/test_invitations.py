@@ -38,7 +38,7 @@ def _invite(staff: Client, patient: Patient, **data: Any) -> Any:
 
 def _accept_path() -> str:
     [message] = mail.outbox
-    match = re.search(r"http://testserver(/portal/invitations/[\w-]+/)", message.body)
+    match = re.search(r"http://testserver(/portal/invitations/[\w-]+/)", str(message.body))
     assert match is not None
     return match.group(1)
 

@@ -32,7 +32,7 @@ def _start(client: Client, details: dict[str, str] = ADA) -> str:
 
 def _code_from_mail() -> str:
     [message] = mail.outbox
-    match = re.search(r"^(\d{6})$", message.body, re.MULTILINE)
+    match = re.search(r"^(\d{6})$", str(message.body), re.MULTILINE)
     assert match is not None
     return match.group(1)
 

@@ -41,6 +41,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data already loaded; keeping it.")
         call_command("create_demo_users")
+        call_command("create_demo_portal_accounts")
         if not options["no_serve"]:
             call_command("serve", bind=options["bind"])
 

@@ -1,0 +1,52 @@
+"""``careline demo`` makes a patient's portal account and her caregiver's (demo mode only)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from careline.portal.demo import DEMO_PORTAL_PASSWORD
+from careline.portal.models import PortalLink
+from careline.testing.factories import ContactPointFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_accounts_are_linked_and_sign_in(settings: Any) -> None:
+    settings.DEMO_MODE = True
+    patient = PatientFactory.create(given_names="Ada", family_name="Aaronson")
+    ContactPointFactory.create(patient=patient, system="email", value="ada@example.org")
+    out = io.StringIO()
+
+    call_command("create_demo_portal_accounts", stdout=out)
+    call_command("create_demo_portal_accounts", stdout=io.StringIO())  # again: nothing new
+
+    assert out.getvalue().splitlines() == [
+        f"Patient portal (http://127.0.0.1:8000/portal/), password {DEMO_PORTAL_PASSWORD}:",
+        "  patient@demo.careline.test       Ada Aaronson, her own record",
+        "  caregiver@demo.careline.test     Ada Aaronson, as her proxy (caregiver)",
+    ]
+    assert sorted(PortalLink.objects.values_list("relationship", "method")) == [
+        ("proxy", "demo"),
+        ("self", "demo"),
+    ]
+    client = Client()
+    response = client.post(
+        reverse("portal:login"),
+        {"email": "caregiver@demo.careline.test", "password": DEMO_PORTAL_PASSWORD},
+    )
+    assert (response.status_code, response["Location"]) == (302, reverse("portal:home"))
+    assert client.get(reverse("portal:patient_home", args=[patient.public_id])).status_code == 200
+
+
+def test_outside_demo_mode_the_command_refuses(settings: Any) -> None:
+    settings.DEMO_MODE = False
+
+    with pytest.raises(CommandError, match="demo mode only"):
+        call_command("create_demo_portal_accounts", stdout=io.StringIO())
+    assert not PortalLink.objects.exists()
