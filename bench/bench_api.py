@@ -9,7 +9,7 @@ starts ``gunicorn careline.config.wsgi -w 2 --threads 4`` on 127.0.0.1 (as ``car
 runs it) and the audit sealer (``careline audit seal --follow``) beside it, and drives
 gunicorn with keep-alive connections: from wrk when it is installed (a load generator in C,
 which leaves the shared 2 cores to the server), else from a pool of Python ``http.client``
-connections (``--driver python``; that client takes 0.1–0.2 cores itself). Every read is a
+connections (``--driver python``; that client takes 0.1 to 0.2 cores itself). Every read is a
 real, audited read: each request appends one unsealed entry in its own transaction, and the
 sealer links it into the keyed chain behind the request.
 
