@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "careline.patients",
     "careline.clinical",
     "careline.identity",
+    "careline.scheduling",
     "careline.interop",
     "careline.portal",
     "careline.api",
@@ -249,6 +250,10 @@ CARELINE_SENSITIVE_IDENTIFIER_SYSTEMS = env_list(
 )
 CARELINE_SENSITIVE_IDENTIFIER_TYPES = env_list("CARELINE_SENSITIVE_IDENTIFIER_TYPES", "SS")
 CARELINE_TIME_ZONE = env("CARELINE_TIME_ZONE", "America/New_York")
+# Scheduling: how long a slot is held while booking, and how many authorised overbooks a
+# practitioner's session (morning or afternoon of one day) may take.
+CARELINE_HOLD_MINUTES = int(env("CARELINE_HOLD_MINUTES", "5"))
+CARELINE_OVERBOOK_CAP_PER_SESSION = int(env("CARELINE_OVERBOOK_CAP_PER_SESSION", "2"))
 
 # The audit sealer (`careline worker`, `careline audit seal --follow`): how often it looks for
 # unsealed entries, where it writes checkpoints outside the database (an append-only file,

@@ -33,6 +33,12 @@ class Permission:
     CHANGE_CONSENT = "patients.change_consent"
     VIEW_CLINICAL = "clinical.view_clinical"
     VIEW_DIRECTORY = "directory.view_directory"
+    MANAGE_VISIT_TYPES = "directory.manage_visit_types"
+    VIEW_SCHEDULE = "scheduling.view_schedule"
+    BOOK_APPOINTMENT = "scheduling.book_appointment"
+    OVERBOOK_APPOINTMENT = "scheduling.overbook_appointment"
+    CHANGE_APPOINTMENT_STATUS = "scheduling.change_appointment_status"
+    MANAGE_SCHEDULES = "scheduling.manage_schedules"
     IMPORT_FHIR = "interop.import_fhir"
     VIEW_AUDIT_LOG = "platform.view_audit_log"
     EXPORT_AUDIT_LOG = "platform.export_audit_log"
@@ -57,12 +63,19 @@ _PATIENT_FRONT_OFFICE = frozenset(
     }
 )
 
+# Finding and booking visits; marking arrival, no-show and completion is the front desk's.
+# Overbooking past a full slot is a clinical call: nurses (and administrators) only.
+_BOOKING = frozenset({Permission.VIEW_SCHEDULE, Permission.BOOK_APPOINTMENT})
+_FRONT_DESK = _BOOKING | {Permission.CHANGE_APPOINTMENT_STATUS}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL_PERMISSIONS,
-    Role.SCHEDULER: _PATIENT_FRONT_OFFICE,
-    Role.CONTACT_CENTER_AGENT: _PATIENT_FRONT_OFFICE | {Permission.ACCESS_ALL_PATIENTS},
-    Role.NURSE: _PATIENT_FRONT_OFFICE - {Permission.CHANGE_CONSENT},
-    Role.CARE_MANAGER: _PATIENT_FRONT_OFFICE,
+    Role.SCHEDULER: _PATIENT_FRONT_OFFICE | _FRONT_DESK,
+    Role.CONTACT_CENTER_AGENT: _PATIENT_FRONT_OFFICE | _BOOKING | {Permission.ACCESS_ALL_PATIENTS},
+    Role.NURSE: (_PATIENT_FRONT_OFFICE - {Permission.CHANGE_CONSENT})
+    | _FRONT_DESK
+    | {Permission.OVERBOOK_APPOINTMENT},
+    Role.CARE_MANAGER: _PATIENT_FRONT_OFFICE | _BOOKING,
     Role.MARKETER: frozenset({Permission.VIEW_DIRECTORY}),
     Role.LIAISON: frozenset({Permission.VIEW_DIRECTORY}),
     Role.EXECUTIVE: frozenset({Permission.VIEW_DIRECTORY}),
