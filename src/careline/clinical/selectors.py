@@ -9,6 +9,7 @@ from the same rows, so the page and the API show the same banner.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -186,3 +187,17 @@ def list_patient_visits(
         for encounter in encounters[:limit]
         if encounter.effective_at is not None
     ]
+
+
+def has_encounter_since(
+    *, patient: Patient, since: datetime, practitioner_ids: Collection[int] | None
+) -> bool:
+    """Whether the EHR recorded a visit of the patient since ``since`` — with one of
+    ``practitioner_ids`` unless that is None (anyone). Cancelled and entered-in-error
+    encounters do not count. One query; the caller has checked access."""
+    encounters = Encounter.objects.filter(patient=patient, effective_at__gte=since).exclude(
+        status__in=[EncounterStatus.CANCELLED, EncounterStatus.ENTERED_IN_ERROR]
+    )
+    if practitioner_ids is not None:
+        encounters = encounters.filter(practitioner_id__in=list(practitioner_ids))
+    return encounters.exists()

@@ -443,3 +443,12 @@ def _timeline_page(events: QuerySet[TimelineEvent], limit: int) -> TimelinePage:
     return TimelinePage(
         events=page, next_cursor=encode_timeline_cursor(page[-1]) if has_more else None
     )
+
+
+def list_current_payers(*, patient: Patient, day: date) -> list[str]:
+    """The payers of the patient's coverage current on ``day`` (for booking criteria).
+
+    The caller has checked access to the patient. One query.
+    """
+    coverages = Coverage.objects.filter(patient=patient)
+    return [coverage.payer for coverage in coverages if coverage.is_current_on(day)]

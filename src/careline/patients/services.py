@@ -7,7 +7,7 @@ transaction with its audit event and a timeline entry.
 from __future__ import annotations
 
 import uuid
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -297,5 +297,33 @@ def _add_timeline(actor: Actor, patient: Patient, kind: str, title: str) -> None
         occurred_at=now,
         received_at=now,
         title=title,
+        actor_label=actor.display,
+    )
+
+
+def record_timeline_event(
+    *,
+    actor: Actor,
+    patient: Patient,
+    kind: str,
+    title: str,
+    detail: str = "",
+    source_key: str = "",
+    occurred_at: datetime | None = None,
+) -> TimelineEvent:
+    """Add one event to a patient's timeline for another app (scheduling, messaging…).
+
+    The caller has checked access and records its own audit event, in its transaction.
+    """
+    _require_choice(kind, TimelineKind, "kind")
+    now = clock.now()
+    return TimelineEvent.objects.create(
+        patient=patient,
+        kind=kind,
+        occurred_at=occurred_at or now,
+        received_at=now,
+        title=title[:300],
+        detail=detail[:500],
+        source_key=source_key,
         actor_label=actor.display,
     )
