@@ -27,6 +27,7 @@ from careline.api.errors import error_response, install_error_handlers, not_foun
 from careline.api.summary import router as summary_router
 from careline.interop.api import router as interop_router
 from careline.patients.api import router as patients_router
+from careline.scheduling.api import router as scheduling_router
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -48,6 +49,7 @@ ERROR_STATUSES = {
     "401": "Not authenticated",
     "403": "Not allowed (role, MFA, CSRF) or break-glass required",
     "404": "Not found (or not yours)",
+    "409": "Conflict (e.g. the slot was just taken)",
     "422": "Invalid input",
 }
 
@@ -147,3 +149,4 @@ install_error_handlers(api)
 api.add_router("/patients/", patients_router)
 api.add_router("/patients/", summary_router)
 api.add_router("", interop_router)
+api.add_router("/scheduling/", scheduling_router)

@@ -104,14 +104,18 @@ class Exceptions:
 
     def __init__(self, rows: Sequence[ExceptionRow]) -> None:
         self.rows = rows
+        self._by_session: dict[tuple[int, int], list[Interval]] = {}
 
     def for_session(self, practitioner_id: int, location_id: int) -> list[Interval]:
-        return [
-            row.interval
-            for row in self.rows
-            if row.practitioner_id in (None, practitioner_id)
-            and row.location_id in (None, location_id)
-        ]
+        key = (practitioner_id, location_id)
+        if key not in self._by_session:
+            self._by_session[key] = [
+                row.interval
+                for row in self.rows
+                if row.practitioner_id in (None, practitioner_id)
+                and row.location_id in (None, location_id)
+            ]
+        return self._by_session[key]
 
 
 def load_exceptions(

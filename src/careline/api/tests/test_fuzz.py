@@ -8,11 +8,14 @@ the one error shape.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +23,9 @@ from careline.api.api import api
 from careline.api.tests.helpers import ApiCaller, error_of
 from careline.patients.models import Patient
 from careline.platform.permissions import Role
+from careline.scheduling.models import Appointment
 from careline.testing.factories import ContactPointFactory
+from careline.testing.scheduling import make_clinic
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -106,6 +111,22 @@ def is_json_error(response: Any) -> bool:
     return True
 
 
+def booked_appointment(patient: Patient) -> Any:
+    """An appointment of the patient a week ahead, written directly (the fuzz is of the API)."""
+    clinic = make_clinic()
+    starts_at = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
+    return Appointment.objects.create(
+        patient=patient,
+        practitioner=clinic.practitioner,
+        location=clinic.location,
+        visit_type=clinic.visit_type,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=30),
+        created_at=starts_at,
+        updated_at=starts_at,
+    )
+
+
 @pytest.fixture
 def admin(caller_for: Any) -> ApiCaller:
     caller: ApiCaller = caller_for(Role.ADMIN)
@@ -125,7 +146,13 @@ def test_no_body_makes_a_write_endpoint_fail_with_5xx(
     patient: Patient,
 ) -> None:
     contact = ContactPointFactory.create(patient=patient)
-    path = template.format(patient_id=patient.public_id, contact_id=contact.public_id)
+    appointment = booked_appointment(patient)
+    path = template.format(
+        patient_id=patient.public_id,
+        contact_id=contact.public_id,
+        appointment_id=appointment.public_id,
+        hold_id=uuid.uuid4(),
+    )
     client = Client()
 
     @settings(
@@ -152,5 +179,5 @@ def test_no_body_makes_a_write_endpoint_fail_with_5xx(
 def test_the_fuzz_covers_every_write_endpoint() -> None:
     covered = {(method, path) for method, path, _ in write_operations()}
 
-    assert len(covered) == 8
+    assert len(covered) == 16
     assert ("POST", "/api/import/fhir") in covered

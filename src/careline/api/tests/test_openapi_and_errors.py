@@ -25,6 +25,17 @@ EXPECTED_ROUTES = {
     ("/api/patients/{patient_id}/consents", "post"),
     ("/api/patients/{patient_id}/break-glass", "post"),
     ("/api/import/fhir", "post"),
+    ("/api/scheduling/visit-types", "get"),
+    ("/api/scheduling/slots", "get"),
+    ("/api/scheduling/holds", "post"),
+    ("/api/scheduling/holds/{hold_id}", "delete"),
+    ("/api/scheduling/appointments", "post"),
+    ("/api/scheduling/appointments/{appointment_id}", "get"),
+    ("/api/scheduling/appointments/{appointment_id}/reschedule", "post"),
+    ("/api/scheduling/appointments/{appointment_id}/cancel", "post"),
+    ("/api/scheduling/appointments/{appointment_id}/arrived", "post"),
+    ("/api/scheduling/appointments/{appointment_id}/no-show", "post"),
+    ("/api/scheduling/appointments/{appointment_id}/completed", "post"),
 }
 
 
