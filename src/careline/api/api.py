@@ -24,6 +24,7 @@ from ninja.parser import Parser
 from careline.api.auth import API_AUTH
 from careline.api.docs import OfflineSwagger, docs_asset
 from careline.api.errors import error_response, install_error_handlers, not_found_view
+from careline.api.places import router as places_router
 from careline.api.summary import router as summary_router
 from careline.interop.api import router as interop_router
 from careline.patients.api import router as patients_router
@@ -150,3 +151,4 @@ api.add_router("/patients/", patients_router)
 api.add_router("/patients/", summary_router)
 api.add_router("", interop_router)
 api.add_router("/scheduling/", scheduling_router)
+api.add_router("/directory/", places_router)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("patients/", include("careline.patients.urls")),
     path("clinical/", include("careline.clinical.urls")),
+    path("directory/", include("careline.directory.urls")),
     path("imports/", include("careline.interop.urls")),
     path("portal/", include("careline.portal.urls")),
     path("portal-access/", include("careline.portal.staff_urls")),

@@ -22,9 +22,15 @@ from careline.platform.permissions import Permission, permissions_for_role
 
 @dataclass(frozen=True)
 class NavItem:
+    """A page in the main menu. A workspace is where a role's work starts (``/`` opens the
+    first one she may open); a tool (``is_workspace=False``) is shared by many roles and is
+    no role's start page."""
+
     label: str
     url_name: str
     permission: str
+    is_workspace: bool = True
+    description: str = ""  # what a tool is for, on the home page
 
     @property
     def url(self) -> str:
@@ -33,6 +39,14 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Patients", "patients:search", Permission.VIEW_PATIENT),
+    NavItem(
+        "Locations",
+        "directory:nearest",
+        Permission.VIEW_DIRECTORY,
+        is_workspace=False,
+        description="the locations and providers nearest to an address, ZIP or coordinates, "
+        "with hours and directions",
+    ),
     NavItem("Imports", "interop:imports", Permission.IMPORT_FHIR),
     NavItem("Audit log", "platform:audit_log", Permission.VIEW_AUDIT_LOG),
     NavItem("Break-glass review", "platform:break_glass_review", Permission.REVIEW_BREAK_GLASS),

@@ -218,10 +218,15 @@ def _form_id(access_id: uuid.UUID) -> str:
 def home(request: HttpRequest) -> HttpResponseBase:
     """The first page of the user's work, or a home page saying what her role can do here."""
     pages = navigation_for(request.user)
-    if pages:
-        return redirect(pages[0].url)
+    workspaces = [page for page in pages if page.is_workspace]
+    if workspaces:
+        return redirect(workspaces[0].url)
     role = request.user.role if isinstance(request.user, User) else ""
-    context = {"role_label": _ROLE_LABELS.get(role, role), "upcoming": upcoming_work(role)}
+    context = {
+        "role_label": _ROLE_LABELS.get(role, role),
+        "upcoming": upcoming_work(role),
+        "tools": pages,
+    }
     return render(request, "platform/home.html", context)
 
 

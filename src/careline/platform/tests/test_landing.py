@@ -78,10 +78,10 @@ def test_signing_in_leads_to_the_start_page(
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        (Role.SCHEDULER, ["/patients/"]),
+        (Role.SCHEDULER, ["/patients/", "/directory/locations/"]),
         (Role.COMPLIANCE, ["/audit/", "/audit/break-glass/"]),
-        (Role.ADMIN, ["/patients/", "/audit/", "/audit/break-glass/"]),
-        (Role.MARKETER, []),
+        (Role.ADMIN, ["/patients/", "/directory/locations/", "/audit/", "/audit/break-glass/"]),
+        (Role.MARKETER, ["/directory/locations/"]),
     ],
 )
 def test_navigation_shows_only_what_the_role_may_open(
@@ -104,7 +104,13 @@ def test_a_role_without_a_workspace_yet_is_told_what_it_can_do(
     assert "Welcome, Mara Quill" in html
     assert "You are signed in as <strong>Marketer</strong>." in html
     assert "Segments, multi-step campaigns" in html
-    assert main_links(html) == [reverse("mfa_index"), reverse("account_change_password")]
+    # A shared tool (finding a location) is offered here, but is no role's start page.
+    assert main_links(html) == [
+        reverse("directory:nearest"),
+        reverse("mfa_index"),
+        reverse("account_change_password"),
+    ]
+    assert "the locations and providers nearest to an address, ZIP or coordinates" in html
 
 
 def test_the_403_page_offers_the_start_page_not_another_403(
