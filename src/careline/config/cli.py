@@ -10,7 +10,12 @@ import os
 import sys
 
 # Two-word commands: ``careline audit verify`` → ``audit_verify``.
-COMPOUND_COMMANDS = {("audit", "verify"), ("audit", "export"), ("audit", "seal")}
+COMPOUND_COMMANDS = {
+    ("audit", "verify"),
+    ("audit", "export"),
+    ("audit", "seal"),
+    ("directory", "geocode"),
+}
 
 
 def translate(argv: list[str]) -> list[str]:

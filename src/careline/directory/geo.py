@@ -27,9 +27,12 @@ from careline.platform.errors import ValidationFailed
 KM_PER_MILE = 1.609344
 # Half the Earth's circumference: no two points are further apart.
 MAX_RADIUS_KM = 20_016.0
-_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
-_ZIP_IN_TEXT = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
-_COORDINATES = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*$")
+# ASCII digits only: ``\d`` would take other scripts' digits too.
+_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$", re.ASCII)
+_ZIP_IN_TEXT = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)", re.ASCII)
+_COORDINATES = re.compile(
+    r"^\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*$", re.ASCII
+)
 _DIRECTIONS_URL = "https://www.openstreetmap.org/directions"
 
 

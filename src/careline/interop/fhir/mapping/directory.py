@@ -6,6 +6,7 @@ Each mapping's ``extra`` lists the resource's identifiers, so a later conditiona
 
 from __future__ import annotations
 
+from careline.directory import geo
 from careline.interop.fhir.context import Mapping, UnitContext
 from careline.interop.fhir.values import (
     JSON,
@@ -49,8 +50,15 @@ def map_organization(resource: JSON, context: UnitContext) -> Mapping:
 
 
 def map_location(resource: JSON, context: UnitContext) -> Mapping:
+    """A location without a position is placed at its ZIP's centroid (``directory.geo``), so
+    the nearest-location search can measure it; with neither it stays unplaced."""
     line, city, state, postal_code = address_parts(as_dict(resource.get("address")))
     position = as_dict(resource.get("position"))
+    latitude = _coordinate(position.get("latitude"))
+    longitude = _coordinate(position.get("longitude"))
+    if latitude is None or longitude is None:
+        area = geo.find_zip_area(postal_code) if postal_code else None
+        latitude, longitude = (area.latitude, area.longitude) if area else (None, None)
     return Mapping(
         fields={
             "name": text(resource.get("name")) or text(resource.get("description")),
@@ -58,8 +66,8 @@ def map_location(resource: JSON, context: UnitContext) -> Mapping:
             "city": city,
             "state": state,
             "postal_code": postal_code,
-            "latitude": _coordinate(position.get("latitude")),
-            "longitude": _coordinate(position.get("longitude")),
+            "latitude": latitude,
+            "longitude": longitude,
             "phone": telecom_value(resource.get("telecom"), "phone"),
             "hours": as_list(resource.get("hoursOfOperation")),
             "is_active": resource.get("status") != "inactive",
