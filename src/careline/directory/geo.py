@@ -30,9 +30,7 @@ MAX_RADIUS_KM = 20_016.0
 # ASCII digits only: ``\d`` would take other scripts' digits too.
 _ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$", re.ASCII)
 _ZIP_IN_TEXT = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)", re.ASCII)
-_COORDINATES = re.compile(
-    r"^\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*$", re.ASCII
-)
+_COORDINATES = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*$", re.ASCII)
 _DIRECTIONS_URL = "https://www.openstreetmap.org/directions"
 
 
