@@ -178,7 +178,8 @@ def test_the_radius_filter_keeps_only_what_is_that_close(
             "address=Main+Street+Boston",
             422,
             "validation_failed",
-            "The address has no ZIP code: add its 5-digit ZIP (e.g. '1 Main St, Boston, MA 02118').",
+            "The address has no ZIP code: add its 5-digit ZIP "
+            "(e.g. '1 Main St, Boston, MA 02118').",
             ["query", "address"],
         ),
         (

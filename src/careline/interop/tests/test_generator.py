@@ -17,6 +17,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from careline.directory.hours import parse_hours
 from careline.interop.generator import (
     CONSENT_PURPOSE_SYSTEM,
     DEMO_MRN_SYSTEM,
@@ -200,7 +201,7 @@ def test_locations_are_real_places(bundles: list[tuple[str, Bundle]]) -> None:
             "longitude": float(record["long"]),
             "latitude": float(record["lat"]),
         }
-        assert location["hoursOfOperation"]
+        assert parse_hours(location["hoursOfOperation"])  # the one shape the directory reads
         assert location["managingOrganization"]["reference"].startswith("urn:uuid:")
 
 

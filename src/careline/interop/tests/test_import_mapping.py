@@ -528,3 +528,29 @@ def test_audit_events_per_patient_and_run(tmp_path: Path) -> None:
 
     _import(tmp_path, patient("p1"), name="unchanged.json")
     assert AuditEvent.objects.count() == 4  # only the run
+
+
+def test_a_location_without_a_position_is_placed_at_its_zip(tmp_path: Path) -> None:
+    _import(
+        tmp_path,
+        {
+            "resourceType": "Location",
+            "id": "quincy",
+            "name": "Quincy Clinic",
+            "address": {"city": "Quincy", "state": "MA", "postalCode": "02169-1234"},
+        },
+        {"resourceType": "Location", "id": "nowhere", "name": "Mobile Unit"},
+        {
+            "resourceType": "Location",
+            "id": "unknown",
+            "name": "Annex",
+            "address": {"postalCode": "99999"},
+        },
+    )
+
+    rows = Location.objects.order_by("name").values_list("name", "latitude", "longitude")
+    assert list(rows) == [
+        ("Annex", None, None),
+        ("Mobile Unit", None, None),
+        ("Quincy Clinic", 42.2491, -70.9978),
+    ]
