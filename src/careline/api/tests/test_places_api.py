@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 from django.test import Client
 from haversine import haversine
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from careline.api.tests.helpers import ApiCaller, error_of
 from careline.directory import geo
@@ -34,13 +37,15 @@ def at_zip(name: str, zip_code: str, **fields: Any) -> Location:
     area = geo.find_zip_area(zip_code)
     assert area is not None
     values = {"latitude": area.latitude, "longitude": area.longitude, "postal_code": zip_code}
-    return LocationFactory.create(name=name, **(values | fields))
+    location: Location = LocationFactory.create(name=name, **(values | fields))
+    return location
 
 
 def km(zip_a: str, zip_b: str) -> float:
     a, b = geo.find_zip_area(zip_a), geo.find_zip_area(zip_b)
     assert a is not None and b is not None
-    return round(haversine((a.latitude, a.longitude), (b.latitude, b.longitude)), 2)
+    distance: float = haversine((a.latitude, a.longitude), (b.latitude, b.longitude))
+    return round(distance, 2)
 
 
 @pytest.fixture
@@ -399,7 +404,7 @@ def test_nearest_practitioners_filter_and_show_their_location(
 ) -> None:
     cambridge = Location.objects.get(name="Cambridge Clinic")
     providence = Location.objects.get(name="Providence Clinic")
-    for index, (given, gender, languages, location) in enumerate(
+    for index, (given_name, gender, languages, location) in enumerate(
         [
             ("Ana", "female", ["en", "es"], cambridge),
             ("Bea", "female", ["en"], providence),
@@ -407,7 +412,7 @@ def test_nearest_practitioners_filter_and_show_their_location(
         ]
     ):
         doctor = PractitionerFactory.create(
-            given_name=given, family_name="Lopez", gender=gender, languages=languages
+            given_name=given_name, family_name="Lopez", gender=gender, languages=languages
         )
         PractitionerRole.objects.create(
             practitioner=doctor,
@@ -472,3 +477,44 @@ def test_the_page_and_the_api_list_the_same_locations_in_the_same_order(
     shown = re.findall(r'<strong class="nearest__name">([^<]+)</strong>', page.content.decode())
     assert len(shown) == 9  # eight placed, then the one with no place
     assert shown == names(api.json())
+
+
+QUERY_VALUES = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "02118",
+        "0211\uff18",
+        "1e309",
+        "-1e309",
+        "nan",
+        "inf",
+        "42.3",
+        "-71.1",
+        "x" * 400,
+    ]
+) | st.text(max_size=30)
+
+
+def test_no_query_makes_the_nearest_routes_fail_with_5xx(
+    api_client: Client, scheduler: ApiCaller
+) -> None:
+    @hypothesis_settings(max_examples=80, deadline=None, derandomize=True)
+    @given(
+        path=st.sampled_from([NEAREST, PRACTITIONERS]),
+        values=st.dictionaries(
+            st.sampled_from(
+                ["zip", "address", "lat", "lon", "patient", "limit", "radius_km", "gender"]
+            ),
+            QUERY_VALUES,
+            max_size=4,
+        ),
+    )
+    def check(path: str, values: dict[str, str]) -> None:
+        response = api_client.get(path, values, headers=scheduler.headers)
+        assert response.status_code in (200, 404, 422), (values, response.content)
+        if response.status_code != 200:
+            error_of(response)
+
+    check()

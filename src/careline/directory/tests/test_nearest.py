@@ -40,7 +40,8 @@ def at_zip(name: str, zip_code: str, **fields: Any) -> Location:
     area = geo.find_zip_area(zip_code)
     assert area is not None
     values = {"latitude": area.latitude, "longitude": area.longitude, "postal_code": zip_code}
-    return LocationFactory.create(name=name, **(values | fields))
+    location: Location = LocationFactory.create(name=name, **(values | fields))
+    return location
 
 
 def role(practitioner: Practitioner, location: Location, specialty: str, **fields: Any) -> None:
@@ -61,7 +62,8 @@ def role(practitioner: Practitioner, location: Location, specialty: str, **field
 def km(zip_a: str, zip_b: str) -> float:
     a, b = geo.find_zip_area(zip_a), geo.find_zip_area(zip_b)
     assert a is not None and b is not None
-    return round(haversine((a.latitude, a.longitude), (b.latitude, b.longitude)), 2)
+    distance: float = haversine((a.latitude, a.longitude), (b.latitude, b.longitude))
+    return round(distance, 2)
 
 
 @pytest.fixture
@@ -284,7 +286,7 @@ def test_practitioners_are_listed_once_at_their_nearest_location(
     ],
 )
 def test_practitioners_filter_by_specialty_language_and_gender(
-    clinicians: dict[str, Practitioner], filters: dict[str, str], expected: list[str]
+    clinicians: dict[str, Practitioner], filters: dict[str, Any], expected: list[str]
 ) -> None:
     result = list_nearest_practitioners(origin=BOSTON, **filters)
 
