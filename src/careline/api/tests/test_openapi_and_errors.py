@@ -36,6 +36,8 @@ EXPECTED_ROUTES = {
     ("/api/scheduling/appointments/{appointment_id}/arrived", "post"),
     ("/api/scheduling/appointments/{appointment_id}/no-show", "post"),
     ("/api/scheduling/appointments/{appointment_id}/completed", "post"),
+    ("/api/directory/locations/nearest", "get"),
+    ("/api/directory/practitioners/nearest", "get"),
 }
 
 
