@@ -322,6 +322,12 @@ def list_consent_rows(consents: Iterable[Consent], *, today: date) -> list[Conse
     return sorted(rows, key=lambda row: row.purpose)  # stable: latest first within a purpose
 
 
+def list_patient_consent_rows(*, patient_pk: int, today: date) -> list[ConsentRow]:
+    """One patient's consent decisions as the 360 page lists them (one query). The caller
+    has checked access: the page after recording a decision, whose write was audited."""
+    return list_consent_rows(Consent.objects.filter(patient_id=patient_pk), today=today)
+
+
 def current_consents(consents: Iterable[Consent], *, today: date) -> list[ConsentRow]:
     """The current decision for each purpose that has one, by purpose."""
     return [row for row in list_consent_rows(consents, today=today) if row.is_current]

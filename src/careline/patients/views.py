@@ -42,11 +42,10 @@ from careline.patients.models import (
 from careline.patients.normalize import format_phone
 from careline.patients.selectors import (
     SEARCH_LIMIT,
-    ConsentRow,
     PatientRegistryView,
     TimelinePage,
-    consent_state,
     get_patient_registry_view,
+    list_patient_consent_rows,
     list_timeline,
     search_patients,
     search_patients_for_audit,
@@ -387,10 +386,12 @@ def update_preferences(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespo
 @requires_permission(Permission.CHANGE_CONSENT, resource_type="Consent")
 def record_consent(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     def render_saved(consent: Consent) -> tuple[str, dict[str, Any]]:
-        # The decision just recorded is the latest for its purpose: the current one.
-        state = consent_state(consent, today=local_today())
+        # The list again, by the same rule as the page: the new decision is current only if
+        # it was decided last (one recorded now may be dated before an existing one).
         context = {
-            "row": ConsentRow(consent, is_current=True, state=state),
+            "consent_rows": list_patient_consent_rows(
+                patient_pk=consent.patient_id, today=local_today()
+            ),
             "consent_form": ConsentForm(auto_id=_CONSENT_AUTO_ID),
         }
         return "patients/_consent_added.html", context

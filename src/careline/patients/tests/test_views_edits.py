@@ -425,3 +425,28 @@ def test_unknown_consent_purpose_is_refused(client, make_user):
     assert response["HX-Retarget"] == "#consent-form"
     assert "Select a valid choice." in response.content.decode()
     assert not Consent.objects.exists()
+
+
+def test_recording_a_decision_relists_the_consents_so_the_earlier_one_is_no_longer_current(
+    client, make_user
+):
+    user = make_user()
+    patient = patient_in_scope_of(user)
+    earlier = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    Consent.objects.create(
+        patient=patient,
+        purpose="sms",
+        status="active",
+        decided_at=earlier,
+        received_at=earlier,
+        description="Signed at the desk",
+    )
+    signed_in(client, user)
+
+    response = _post(client, "record_consent", patient, None, headers=HTMX)
+
+    rows = response.content.decode().split('<li class="row consent-row')[1:]
+    assert len(rows) == 2
+    assert "Refused" in rows[0] and "earlier decision" not in rows[0]
+    assert "Signed at the desk" in rows[1] and "earlier decision" in rows[1]
+    assert "row--history" in rows[1] and "row--history" not in rows[0]
