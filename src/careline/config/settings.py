@@ -304,3 +304,7 @@ LOGGING: dict[str, Any] = {
     # Request lines carry URLs only (which hold ids, never PHI); keep them at WARNING.
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# The Imports page takes one FHIR file up to this size; larger files go through
+# `careline import-fhir` (which streams them) or the API.
+CARELINE_IMPORT_UPLOAD_MAX_BYTES = int(env("CARELINE_IMPORT_UPLOAD_MAX_BYTES", str(25 * 10**6)))

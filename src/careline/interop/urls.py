@@ -1,5 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from careline.interop import views
 
 app_name = "interop"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.imports, name="imports"),
+]

@@ -80,7 +80,11 @@ def test_signing_in_leads_to_the_start_page(
     [
         (Role.SCHEDULER, ["/patients/", "/directory/locations/"]),
         (Role.COMPLIANCE, ["/audit/", "/audit/break-glass/"]),
-        (Role.ADMIN, ["/patients/", "/directory/locations/", "/audit/", "/audit/break-glass/"]),
+        (
+            Role.ADMIN,
+            ["/patients/", "/directory/locations/", "/imports/", "/audit/", "/audit/break-glass/"],
+        ),
+        (Role.INTEGRATION, ["/patients/", "/imports/"]),
         (Role.MARKETER, ["/directory/locations/"]),
     ],
 )
