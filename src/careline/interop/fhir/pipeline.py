@@ -11,6 +11,10 @@ in Python, writing mostly waits on the database, so the two overlap. Every guara
 units are written one at a time and in order, each in its own transaction; a unit that
 names a resource an earlier unit still being written also names waits for that write, so
 what it finds stored (and therefore skips as unchanged) is never stale.
+
+Reading and preparing run with Python's cyclic garbage collector paused
+(``platform.memory``): parsed JSON and validated models hold no cycles, and the collections
+their allocations would trigger cost about a tenth of the run. It runs again between units.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from careline.interop.fhir.inputs import InputProblem, Unit
 from careline.interop.fhir.summary import Rejection, SkippedFile, Tally
 from careline.interop.fhir.unit import ReadyUnit, prepare_unit, write_unit
 from careline.interop.fhir.unit_state import Run
+from careline.platform.memory import paused_collection
 
 QUEUE_DEPTH = 2  # units prepared ahead of the writer (bounds the memory held)
 Key = tuple[str, str]  # (resource type, source id)
@@ -39,11 +44,24 @@ def unit_tallies(
     if overlap and can_overlap():
         yield from _overlapped(items, run)
         return
-    for item in items:
+    for item in _read(items):
         if isinstance(item, InputProblem):
             yield problem_tally(item), item.size
         else:
-            yield write_unit(prepare_unit(item, run), run), item.size
+            with paused_collection():
+                ready = prepare_unit(item, run)
+            yield write_unit(ready, run), item.size
+
+
+def _read(items: Iterable[Unit | InputProblem]) -> Iterator[Unit | InputProblem]:
+    """The items, each read (parsed) with the cyclic collector paused."""
+    iterator = iter(items)
+    while True:
+        with paused_collection():
+            item = next(iterator, None)
+        if item is None:
+            return
+        yield item
 
 
 def can_overlap() -> bool:
@@ -109,14 +127,15 @@ def _overlapped(items: Iterable[Unit | InputProblem], run: Run) -> Iterator[tupl
             yield tally, job.size
 
     try:
-        for item in items:
+        for item in _read(items):
             if isinstance(item, InputProblem):
                 job = _Job(item.size, tally=problem_tally(item))
             else:
                 job = _Job(item.size, keys=_keys(item))
                 if any(job.keys & earlier.keys for earlier in in_flight):
                     yield from finished(block=True)  # what it finds stored must be current
-                job.ready = prepare_unit(item, run)
+                with paused_collection():
+                    job.ready = prepare_unit(item, run)
             in_flight.append(job)
             writer.inbox.put(job)
             yield from finished(block=False)
