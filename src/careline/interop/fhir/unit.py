@@ -163,6 +163,7 @@ class UnitWriter(UnitState):
                 item.content_hash,
                 item.raw,
                 {**item.mapping.fields, **self.foreign_keys(item)},
+                item.canonical,
             )
             for item in items
         ]
