@@ -32,7 +32,7 @@ from careline.patients.bulk import (
 )
 from careline.platform import clock
 from careline.platform.actors import Actor
-from careline.platform.bulk import select_by_source
+from careline.platform.bulk import RAW_JSON, insert_rows, select_by_source
 
 
 class Outcome(StrEnum):
@@ -50,6 +50,7 @@ class SourcePatient:
     record: PatientRecord
     content_hash: str
     raw: dict[str, Any]
+    raw_json: str = ""  # ``raw`` already serialised (stored as is)
 
     @property
     def source_id(self) -> str:
@@ -229,25 +230,32 @@ def _write_links(
 ) -> None:
     """One SourceLink per source record: inserted when new, raw and hash updated when changed."""
     latest = {source.source_id: source for source in sources}  # the last copy wins
-    links: dict[str, SourceLink] = {}
+    new: dict[str, dict[str, Any]] = {}
+    changed: dict[str, SourceLink] = {}
     now = clock.now()
     for resolution in resolutions:
         if resolution.outcome is Outcome.UNCHANGED:
             continue
         source = latest[resolution.source_id]
-        links[resolution.source_id] = SourceLink(
-            pk=link_ids.get(resolution.source_id),
-            source_system=source_system,
-            source_id=resolution.source_id,
-            received_at=received_at,
-            content_hash=source.content_hash,
-            raw=source.raw,
-            patient_id=resolution.patient.pk,
-            match_rule=resolution.rule,
-            matched_identifier=resolution.matched_identifier[:300],
-            linked_at=now,
-        )
-    new = [link for link in links.values() if link.pk is None]
-    changed = [link for link in links.values() if link.pk is not None]
-    SourceLink.objects.bulk_create(new, batch_size=500)  # sets the new links' pk
-    SourceLink.objects.bulk_update(changed, ["received_at", "content_hash", "raw"], batch_size=200)
+        link = {
+            "source_system": source_system,
+            "source_id": resolution.source_id,
+            "received_at": received_at,
+            "content_hash": source.content_hash,
+            "raw": source.raw,
+            RAW_JSON: source.raw_json,
+            "patient_id": resolution.patient.pk,
+            "match_rule": resolution.rule,
+            "matched_identifier": resolution.matched_identifier[:300],
+            "linked_at": now,
+        }
+        pk = link_ids.get(resolution.source_id)
+        if pk is None:
+            new[resolution.source_id] = link
+        else:
+            del link[RAW_JSON]
+            changed[resolution.source_id] = SourceLink(pk=pk, **link)
+    insert_rows(SourceLink, list(new.values()))  # no model instances; the ids are not needed
+    SourceLink.objects.bulk_update(
+        list(changed.values()), ["received_at", "content_hash", "raw"], batch_size=200
+    )

@@ -17,24 +17,37 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_lock = threading.Lock()
-_pauses = 0
-_was_enabled = False
+
+class _Pauses:
+    """The pauses in progress, in every thread of the process (one collector per process)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+        self.was_enabled = False
+
+    def begin(self) -> None:
+        with self.lock:
+            if self.count == 0:
+                self.was_enabled = gc.isenabled()
+                gc.disable()
+            self.count += 1
+
+    def end(self) -> None:
+        with self.lock:
+            self.count -= 1
+            if self.count == 0 and self.was_enabled:
+                gc.enable()
+
+
+_PAUSES = _Pauses()
 
 
 @contextmanager
 def paused_collection() -> Iterator[None]:
     """No automatic cyclic collection inside the block (reference counting still frees)."""
-    global _pauses, _was_enabled  # noqa: PLW0603 (one collector per process)
-    with _lock:
-        if _pauses == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
+    _PAUSES.begin()
     try:
         yield
     finally:
-        with _lock:
-            _pauses -= 1
-            if _pauses == 0 and _was_enabled:
-                gc.enable()
+        _PAUSES.end()

@@ -232,7 +232,7 @@ class UnitWriter(UnitState):
             record = PatientRecord(
                 item.source_id, fields, details.identifiers, details.telecoms, details.ssn
             )
-            sources.append(SourcePatient(record, item.content_hash, item.raw))
+            sources.append(SourcePatient(record, item.content_hash, item.raw, item.canonical))
         return sources
 
     def _find_patients(self) -> None:

@@ -138,7 +138,8 @@ def _upsert(
     outcome = FactOutcome()
     names = sorted({name for row in rows for name in row.fields})
     stored = _stored(model, source_system, rows, names)
-    pending: dict[FactKey, PatientFact] = {}
+    new: dict[FactKey, dict[str, Any]] = {}
+    changed: dict[FactKey, PatientFact] = {}
     for row in rows:
         current = stored.get(row.key)
         fields = require_fitting_text(model, merge(current, row.fields) if merge else row.fields)
@@ -147,21 +148,31 @@ def _upsert(
             continue
         if current is None and kind in _CREATED_ONLY_WHEN_ACTIVE and not fields.get("is_active"):
             continue
-        instance = model(patient_id=row.patient_id, source_id=row.source_id, **fields)
-        instance.source_system, instance.received_at = source_system, received_at
-        instance.pk = current["pk"] if current is not None else None
-        (outcome.updated if current is not None else outcome.created).append(row.key)
-        pending[row.key] = instance
-        stored[row.key] = {**fields, "pk": instance.pk}
-    _write(model, list(pending.values()), names)
+        values = {
+            "patient_id": row.patient_id,
+            "source_id": row.source_id,
+            "source_system": source_system,
+            "received_at": received_at,
+            **fields,
+        }
+        if current is None:
+            outcome.created.append(row.key)
+            new[row.key] = values
+            stored[row.key] = {**fields, "pk": None}
+            continue
+        outcome.updated.append(row.key)
+        if current["pk"] is None:  # a repeat of a row this call creates: the later values win
+            new[row.key] = values
+        else:
+            changed[row.key] = instance = model(**values)
+            instance.pk = current["pk"]
+        stored[row.key] = {**fields, "pk": current["pk"]}
+    insert_rows(model, list(new.values()))  # no model instances: the ids are not needed
+    if changed:
+        model._default_manager.bulk_update(
+            list(changed.values()), [*names, "received_at"], batch_size=200
+        )
     return outcome
-
-
-def _write(model: type[PatientFact], instances: list[PatientFact], names: list[str]) -> None:
-    new = [instance for instance in instances if instance.pk is None]
-    changed = [instance for instance in instances if instance.pk is not None]
-    model._default_manager.bulk_create(new, batch_size=500)  # sets the new rows' pk
-    model._default_manager.bulk_update(changed, [*names, "received_at"], batch_size=200)
 
 
 def _stored(

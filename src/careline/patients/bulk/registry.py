@@ -20,7 +20,7 @@ from careline.patients.bulk.records import (
     contact_values,
     registry_fields,
 )
-from careline.patients.bulk.writes import sync_rows
+from careline.patients.bulk.writes import NewRow, sync_rows
 from careline.patients.models import (
     CareTeamMember,
     CommunicationPreference,
@@ -32,6 +32,7 @@ from careline.patients.models import (
 )
 from careline.platform import clock
 from careline.platform.actors import Actor
+from careline.platform.bulk import insert_rows
 from careline.platform.rows import require_fitting_text
 
 PRIMARY_CARE_ROLE = "Primary care provider"
@@ -135,15 +136,13 @@ def _sync_identifiers(
     )
 
 
-def _unclaimed_identifiers(
-    rows: list[PatientIdentifier], new_patients: set[int]
-) -> list[PatientIdentifier]:
+def _unclaimed_identifiers(rows: list[NewRow], new_patients: set[int]) -> list[NewRow]:
     """The identifiers no patient holds yet (system + value is unique across patients).
 
     A brand-new patient's identifiers are known to be free: identity found no patient with
     any of them, which is why she is new. Only the others are looked up.
     """
-    lookup = {row.value for row in rows if row.patient_id not in new_patients}
+    lookup = {row["value"] for row in rows if row["patient_id"] not in new_patients}
     taken = set(
         PatientIdentifier.objects.filter(value__in=lookup).values_list("system", "value")
         if lookup
@@ -151,8 +150,8 @@ def _unclaimed_identifiers(
     )
     kept = []
     for row in rows:
-        if (row.system, row.value) not in taken:
-            taken.add((row.system, row.value))
+        if (row["system"], row["value"]) not in taken:
+            taken.add((row["system"], row["value"]))
             kept.append(row)
     return kept
 
@@ -224,20 +223,24 @@ def _fill_language_preferences(items: Sequence[ResolvedRecord]) -> None:
     known = {i.patient.pk for i in items if not i.is_new_patient} & set(languages)
     existing = {
         preference.patient_id: preference
-        for preference in CommunicationPreference.objects.filter(patient_id__in=known)
+        for preference in (
+            CommunicationPreference.objects.filter(patient_id__in=known) if known else []
+        )
     }
     now = clock.now()
     blank = [p for p in existing.values() if not p.language]
     for preference in blank:
         preference.language = languages[preference.patient_id][:20]
         preference.updated_at = now
-    CommunicationPreference.objects.bulk_update(blank, ["language", "updated_at"])
-    CommunicationPreference.objects.bulk_create(
+    if blank:
+        CommunicationPreference.objects.bulk_update(blank, ["language", "updated_at"])
+    insert_rows(
+        CommunicationPreference,
         [
-            CommunicationPreference(patient_id=pk, language=language[:20], updated_at=now)
+            {"patient_id": pk, "language": language[:20], "updated_at": now}
             for pk, language in languages.items()
             if pk not in existing
-        ]
+        ],
     )
 
 
@@ -245,16 +248,16 @@ def _record_registrations(
     items: Sequence[ResolvedRecord], source_system: str, received_at: datetime
 ) -> None:
     events = [
-        TimelineEvent(
-            patient_id=item.patient.pk,
-            kind=TimelineKind.REGISTRATION,
-            occurred_at=received_at,
-            title="Registered from an EHR import",
-            detail=source_system[:500],
-            source_system=source_system,
-            source_key=f"Patient/{item.record.source_id}"[:300],
-            received_at=received_at,
-        )
+        {
+            "patient_id": item.patient.pk,
+            "kind": TimelineKind.REGISTRATION,
+            "occurred_at": received_at,
+            "title": "Registered from an EHR import",
+            "detail": source_system[:500],
+            "source_system": source_system,
+            "source_key": f"Patient/{item.record.source_id}"[:300],
+            "received_at": received_at,
+        }
         for item in items
     ]
-    TimelineEvent.objects.bulk_create(events, batch_size=500, ignore_conflicts=True)
+    insert_rows(TimelineEvent, events, ignore_conflicts=True)

@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from careline.patients.models import PatientFact
+from careline.platform.bulk import insert_rows
 from careline.platform.rows import require_fitting_text
 
 FactT = TypeVar("FactT", bound=PatientFact)
 Wanted = dict[tuple[int, str], dict[str, dict[str, Any]]]
+NewRow = dict[str, Any]  # field name → value of a row to insert
 
 
 def sync_rows(
@@ -28,7 +30,7 @@ def sync_rows(
     source_system: str,
     received_at: datetime,
     new_patients: set[int],
-    keep_new: Callable[[list[FactT]], list[FactT]] | None = None,
+    keep_new: Callable[[list[NewRow]], list[NewRow]] | None = None,
     by_prefix: bool = False,
 ) -> None:
     """Make each (patient, source key) group of rows equal to ``wanted``.
@@ -37,12 +39,13 @@ def sync_rows(
     last ``:``) of the ``source_id`` each wanted row carries in its fields. ``natural_key``
     names a row within its group from ``key_fields`` (always read, even when no record of
     the batch has a row left: then every stored row of its groups is deleted). Groups of
-    ``new_patients`` are not looked up. ``keep_new`` may drop rows before they are inserted.
+    ``new_patients`` are not looked up. ``keep_new`` may drop rows (field name → value)
+    before they are inserted.
     """
     existing = _existing_rows(
         model, wanted, (natural_key, key_fields), source_system, new_patients, by_prefix
     )
-    create: list[FactT] = []
+    create: list[NewRow] = []
     update: list[FactT] = []
     delete: list[int] = []
     names: set[str] = set()
@@ -54,7 +57,13 @@ def sync_rows(
             row = have.pop(key, None)
             if row is None:
                 create.append(
-                    _instance(model, patient_id, group, fields, source_system, received_at)
+                    {
+                        "patient_id": patient_id,
+                        "source_system": source_system,
+                        "received_at": received_at,
+                        "source_id": group,
+                        **fields,
+                    }
                 )
             elif any(row[name] != value for name, value in fields.items()):
                 update.append(model(pk=row["pk"], received_at=received_at, **fields))
@@ -63,22 +72,9 @@ def sync_rows(
         create = keep_new(create)
     if delete:
         model._default_manager.filter(pk__in=delete).delete()
-    model._default_manager.bulk_update(update, sorted(names | {"received_at"}), batch_size=200)
-    model._default_manager.bulk_create(create, batch_size=500)
-
-
-def _instance(
-    model: type[FactT],
-    patient_id: int,
-    group: str,
-    fields: dict[str, Any],
-    source_system: str,
-    received_at: datetime,
-) -> FactT:
-    fields = {"source_id": group, **fields}
-    return model(
-        patient_id=patient_id, source_system=source_system, received_at=received_at, **fields
-    )
+    if update:
+        model._default_manager.bulk_update(update, sorted(names | {"received_at"}), batch_size=200)
+    insert_rows(model, create)  # no model instances: the rows' ids are not needed
 
 
 def _existing_rows(
