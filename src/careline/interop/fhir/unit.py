@@ -127,19 +127,19 @@ class UnitWriter(UnitState):
     def __init__(self, run: Run, source_system: str, prepared: Prepared) -> None:
         super().__init__(run, source_system, prepared)
         self.unchanged_patients: set[str] = set()  # source ids of Patients stored as they are
-        self.facts = FactWriter(self)
 
     def write(self) -> None:
         self._write_directory()
         self._write_patients()
         self._find_patients()
         by_type = self.prepared.by_type
+        facts = FactWriter(self)  # not kept: a reference back would make the unit a cycle
         for resource_type in _types_of(Area.REGISTRY):
-            self.facts.write_registry(resource_type, by_type.get(resource_type, []))
-        self.facts.write_clinical(
+            facts.write_registry(resource_type, by_type.get(resource_type, []))
+        facts.write_clinical(
             {kind: by_type[kind] for kind in _types_of(Area.CLINICAL) if by_type.get(kind)}
         )
-        self.facts.write_claim_coverage(self.prepared.claims)
+        facts.write_claim_coverage(self.prepared.claims)
         self._audit()
 
     # -- directory ---------------------------------------------------------------------------
