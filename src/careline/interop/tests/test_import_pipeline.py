@@ -3,6 +3,7 @@ validated — with the same outcome as one unit after the other."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from careline.clinical.models import Condition
 from careline.identity.models import SourceLink
 from careline.interop.fhir import pipeline
+from careline.interop.fhir.context import Entry, Mapped
 from careline.interop.fhir.unit import write_unit
 from careline.interop.models import ImportRun, ImportStatus
 from careline.interop.tests.test_import_support import (
@@ -104,3 +106,19 @@ def test_an_error_in_the_writer_thread_fails_the_run_as_it_would_serially(
 
     assert ImportRun.objects.get().status == ImportStatus.FAILED
     assert set(SourceLink.objects.values_list("source_id", flat=True)) >= {"p1", "p2"}
+
+
+def test_a_written_unit_is_freed_without_the_cyclic_collector(tmp_path: Path) -> None:
+    """No reference cycle keeps a unit's resources: with the collector off, none is left
+    once the import has returned (a cycle once left every bundle to the collector)."""
+    write_json(tmp_path, "b1.json", bundle(patient("p1"), condition("c1")))
+    gc.collect()
+    gc.disable()
+    try:
+        result = run_import(tmp_path)
+        left = [item for item in gc.get_objects() if isinstance(item, Mapped | Entry)]
+    finally:
+        gc.enable()
+
+    assert counts(result, "Condition") == (1, 0, 0, 0, 0)
+    assert left == []
