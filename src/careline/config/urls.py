@@ -17,6 +17,7 @@ urlpatterns = [
     path("patients/", include("careline.patients.urls")),
     path("clinical/", include("careline.clinical.urls")),
     path("directory/", include("careline.directory.urls")),
+    path("schedule/", include("careline.scheduling.urls")),
     path("imports/", include("careline.interop.urls")),
     path("portal/", include("careline.portal.urls")),
     path("portal-access/", include("careline.portal.staff_urls")),

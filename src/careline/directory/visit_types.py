@@ -2,8 +2,9 @@
 
 Selectors (reads) for ``careline.scheduling`` and the API: visit types, the practitioners
 who offer a specialty (with their language and gender, for the slot search's filters), and
-locations with their time zones. One service, ``create_visit_type``, adds a catalog row
-(administrators; the staff pages for editing the catalog come later).
+locations with their time zones. Two services, ``create_visit_type`` and
+``update_visit_type``, write the catalog (administrators, from the scheduling configuration
+pages).
 
 A practitioner offers a specialty when one of her active roles names it (by display or
 code) or one of her qualifications does, compared case-folded; a blank specialty is offered
@@ -52,6 +53,7 @@ __all__ = [
     "resolve_location_ids",
     "resolve_practitioner_ids",
     "time_zone_of",
+    "update_visit_type",
 ]
 
 
@@ -124,6 +126,34 @@ def create_visit_type(*, actor: Actor, code: str, name: str, **fields: Any) -> V
         raise Conflict(
             f"A visit type with the code {code!r} exists already.", details={"field": "code"}
         ) from error
+    return visit_type
+
+
+def update_visit_type(*, actor: Actor, visit_type_id: uuid.UUID, **fields: Any) -> VisitType:
+    """Change a visit type's criteria (any field but its ids and code); audited. Appointments
+    already booked keep their time; new bookings follow the new criteria at once."""
+    require_permission(actor, Permission.MANAGE_VISIT_TYPES, resource_type="VisitType")
+    unknown = set(fields) - (_VISIT_TYPE_FIELDS - {"code"})
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown or fixed visit type fields: {', '.join(sorted(unknown))}.",
+            details={"field": sorted(unknown)[0]},
+        )
+    with transaction.atomic():
+        visit_type = VisitType.objects.select_for_update().filter(public_id=visit_type_id).first()
+        if visit_type is None:
+            raise NotFound("No such visit type.", details={"visit_type_id": str(visit_type_id)})
+        for name, value in fields.items():
+            setattr(visit_type, name, value)
+        _validate_visit_type(visit_type)
+        visit_type.save(update_fields=sorted(fields))
+        audit.record_event(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            resource_type="VisitType",
+            resource_id=str(visit_type.public_id),
+            details={"fields": sorted(fields)},
+        )
     return visit_type
 
 

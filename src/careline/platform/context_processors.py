@@ -47,6 +47,9 @@ NAVIGATION = (
         description="the locations and providers nearest to an address, ZIP or coordinates, "
         "with hours and directions",
     ),
+    NavItem("Schedule", "scheduling:schedule", Permission.BOOK_APPOINTMENT),
+    NavItem("Day list", "scheduling:day", Permission.VIEW_SCHEDULE),
+    NavItem("Scheduling set-up", "scheduling:setup", Permission.MANAGE_SCHEDULES),
     NavItem("Imports", "interop:imports", Permission.IMPORT_FHIR),
     NavItem("Audit log", "platform:audit_log", Permission.VIEW_AUDIT_LOG),
     NavItem("Break-glass review", "platform:break_glass_review", Permission.REVIEW_BREAK_GLASS),

@@ -13,18 +13,46 @@ from careline.platform.actors import Actor
 from careline.platform.errors import NotFound
 from careline.platform.permissions import Permission
 from careline.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from careline.scheduling.schedule_selectors import (
+    DAY_LIMIT,
+    Bookables,
+    PatientLabel,
+    get_appointment_with_history,
+    get_booking_patient,
+    get_provider_rule,
+    get_red_flag_list,
+    list_bookables,
+    list_day_appointments,
+    list_exceptions,
+    list_provider_rules,
+    list_red_flag_lists,
+    list_templates,
+)
 from careline.scheduling.slot_search import MAX_LIMIT, Place, SlotOption, search_slots
 
 if TYPE_CHECKING:
     from careline.patients.models import Patient
 
 __all__ = [
+    "DAY_LIMIT",
     "MAX_LIMIT",
+    "Bookables",
     "PatientAppointments",
+    "PatientLabel",
     "Place",
     "SlotOption",
     "get_appointment",
+    "get_appointment_with_history",
+    "get_booking_patient",
+    "get_provider_rule",
+    "get_red_flag_list",
+    "list_bookables",
+    "list_day_appointments",
+    "list_exceptions",
     "list_patient_appointments",
+    "list_provider_rules",
+    "list_red_flag_lists",
+    "list_templates",
     "search_slots",
 ]
 
