@@ -44,10 +44,12 @@ __all__ = [
     "PatientStatus",
     "PortalBooking",
     "PractitionerInfo",
+    "PractitionerPlace",
     "create_visit_type",
     "get_visit_type",
     "list_locations",
     "list_offering_practitioners",
+    "list_practitioner_places",
     "list_visit_types",
     "practitioner_ids_in_specialty",
     "resolve_location_ids",
@@ -263,6 +265,35 @@ def resolve_practitioner_ids(public_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
     if not wanted:
         return {}
     return dict(Practitioner.objects.filter(public_id__in=wanted).values_list("public_id", "pk"))
+
+
+@dataclass(frozen=True, slots=True)
+class PractitionerPlace:
+    practitioner_id: uuid.UUID
+    location_id: uuid.UUID
+    specialty: str
+
+
+def list_practitioner_places(*, specialties: Collection[str]) -> list[PractitionerPlace]:
+    """Where active practitioners of these specialties work (their active roles with a
+    location), ordered by practitioner and location name. One query."""
+    wanted = {_fold(specialty) for specialty in specialties}
+    rows = (
+        PractitionerRole.objects.filter(
+            is_active=True,
+            practitioner__is_active=True,
+            location__isnull=False,
+            location__is_active=True,
+        )
+        .order_by("practitioner__family_name", "practitioner_id", "location__name", "pk")
+        .values_list("practitioner__public_id", "location__public_id", "specialty")
+    )
+    found, seen = [], set()
+    for practitioner_id, location_id, specialty in rows:
+        if _fold(specialty) in wanted and (practitioner_id, location_id) not in seen:
+            seen.add((practitioner_id, location_id))
+            found.append(PractitionerPlace(practitioner_id, location_id, specialty))
+    return found
 
 
 # --- locations -----------------------------------------------------------------------------

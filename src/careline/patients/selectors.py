@@ -458,3 +458,10 @@ def list_current_payers(*, patient: Patient, day: date) -> list[str]:
     """
     coverages = Coverage.objects.filter(patient=patient)
     return [coverage.payer for coverage in coverages if coverage.is_current_on(day)]
+
+
+def list_living_patient_keys(*, limit: int) -> list[tuple[int, uuid.UUID]]:
+    """(primary key, public id) of the first ``limit`` living patients by primary key — for
+    generated demo data only (no PHI, no access check: callers are system tasks)."""
+    rows = Patient.objects.filter(deceased_at__isnull=True, is_deceased=False).order_by("pk")
+    return list(rows.values_list("pk", "public_id")[:limit])

@@ -84,3 +84,8 @@ def write_bundles(*, out_dir: Path, patients: int, seed: int) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def seeded_random(*, purpose: str, seed: int) -> random.Random:
+    """A deterministic generator for other demo data (the scheduling history)."""
+    return random.Random(f"careline-{purpose}:{seed}")

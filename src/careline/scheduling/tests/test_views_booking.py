@@ -131,9 +131,7 @@ def test_a_taken_slot_shows_fresh_options(client: Client, clinic: Clinic) -> Non
     ]
 
 
-def test_the_safety_screen_is_asked_and_a_yes_stops_booking(
-    client: Client, clinic: Clinic
-) -> None:
+def test_the_safety_screen_is_asked_and_a_yes_stops_booking(client: Client, clinic: Clinic) -> None:
     configuration.create_red_flag_list(
         actor=clinic.actor_for(UserFactory.create(role=Role.ADMIN)),
         code="contrast",
@@ -199,7 +197,7 @@ def test_the_page_and_the_api_give_the_same_slots_and_refusal(
     page = client.get(reverse("scheduling:schedule"), _search(clinic))
     api = client.get(
         "/api/scheduling/slots",
-        {**_search(clinic), "limit": 20, "patient": str(clinic.patient.public_id)},
+        {**_search(clinic), "limit": "20"},
     )
     assert api.status_code == 200
     assert [(o["starts_at"], o["practitioner_id"]) for o in api.json()] == [
@@ -230,3 +228,16 @@ def test_the_patient_picker_lists_matches_with_booking_links(
     assert response.status_code == 200
     assert [hit.display_name for hit in response.context["hits"]] == ["Zelda Quimby"]
     assert b"/schedule/?patient=" in response.content
+
+
+def test_choosing_a_patient_starts_an_unbound_search_for_her(
+    client: Client, clinic: Clinic
+) -> None:
+    response = _signed_in(client, clinic).get(
+        reverse("scheduling:schedule"), {"patient": str(clinic.patient.public_id)}
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.is_bound is False
+    assert form["patient"].value() == str(clinic.patient.public_id)
+    assert form["date_from"].value() == dt.date(2026, 6, 1)

@@ -59,8 +59,8 @@ def _overbook_form(search: SlotSearchForm) -> OverbookForm:
     bookables = selectors.list_bookables()
     form = OverbookForm(
         initial={
-            "patient": search.data.get("patient"),
-            "visit_type": search.data.get("visit_type"),
+            "patient": search["patient"].value(),
+            "visit_type": search["visit_type"].value(),
         }
     )
     set_choices(
@@ -77,9 +77,12 @@ def _overbook_form(search: SlotSearchForm) -> OverbookForm:
 @requires_permission(Permission.BOOK_APPOINTMENT, resource_type="Slot")
 def schedule(request: HttpRequest) -> HttpResponse:
     """The search form; with a patient and a visit type, the next free slots."""
-    form = _search_form(request.GET or None)
-    context: dict[str, Any] = {"form": form, "options": None}
+    # Choosing a patient (only ``patient`` given) starts an unbound search form for her.
     patient_id = request.GET.get("patient", "")
+    form = _search_form(request.GET if "visit_type" in request.GET else None)
+    if not form.is_bound:
+        form.initial["patient"] = patient_id
+    context: dict[str, Any] = {"form": form, "options": None}
     if _is_uuid(patient_id):
         context["patient"] = selectors.get_booking_patient(
             actor=actor_from_request(request), patient_id=uuid.UUID(patient_id)

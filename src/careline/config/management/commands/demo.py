@@ -14,10 +14,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from careline.interop.generator import write_bundles
+from careline.interop.generator import seeded_random, write_bundles
 from careline.interop.importer import import_fhir
 from careline.interop.selectors import has_completed_import
+from careline.platform import clock
 from careline.platform.actors import Actor
+from careline.scheduling.demo import load_demo_schedule
 
 DEMO_SOURCE = "urn:careline:source:demo-ehr"
 
@@ -40,6 +42,7 @@ class Command(BaseCommand):
             self._load(options["patients"], options["seed"])
         else:
             self.stdout.write("Demo data already loaded; keeping it.")
+        self._schedule(options["seed"])
         call_command("create_demo_users")
         call_command("create_demo_portal_accounts")
         if not options["no_serve"]:
@@ -59,4 +62,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Imported {counts['created']:,} resources ({counts['rejected']} rejected, "
             f"{counts['skipped']} of unsupported types skipped)."
+        )
+
+    def _schedule(self, seed: int) -> None:
+        loaded = load_demo_schedule(
+            actor=Actor.system("careline demo"),
+            now=clock.now(),
+            rng=seeded_random(purpose="schedule", seed=seed),
+        )
+        if loaded is None:
+            self.stdout.write("Scheduling demo data already loaded; keeping it.")
+            return
+        self.stdout.write(
+            f"Scheduling: {loaded.visit_types} visit types, {loaded.templates} weekly sessions, "
+            f"{loaded.rules} provider rules, {loaded.appointments:,} appointments "
+            f"({loaded.upcoming} upcoming)."
         )
