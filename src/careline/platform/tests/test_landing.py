@@ -78,11 +78,23 @@ def test_signing_in_leads_to_the_start_page(
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        (Role.SCHEDULER, ["/patients/", "/directory/locations/"]),
+        (
+            Role.SCHEDULER,
+            ["/patients/", "/directory/locations/", "/schedule/", "/schedule/day/"],
+        ),
         (Role.COMPLIANCE, ["/audit/", "/audit/break-glass/"]),
         (
             Role.ADMIN,
-            ["/patients/", "/directory/locations/", "/imports/", "/audit/", "/audit/break-glass/"],
+            [
+                "/patients/",
+                "/directory/locations/",
+                "/schedule/",
+                "/schedule/day/",
+                "/schedule/setup/",
+                "/imports/",
+                "/audit/",
+                "/audit/break-glass/",
+            ],
         ),
         (Role.INTEGRATION, ["/patients/", "/imports/"]),
         (Role.MARKETER, ["/directory/locations/"]),
