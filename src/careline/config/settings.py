@@ -170,16 +170,19 @@ CARELINE_REQUIRE_STAFF_MFA = env_bool("CARELINE_REQUIRE_STAFF_MFA", default=not 
 # The patient portal. An invitation link works once, for this many hours; a proxy's access
 # lasts this many days unless the invitation says otherwise; a proof code works for this many
 # minutes and tries; an account may start this many proofs a day. CARELINE_PORTAL_APPOINTMENTS
-# names the function that lists a patient's appointments (scheduling replaces the default,
-# which reads visits from the EHR mirror).
+# names the function that lists a patient's appointments (the default: her appointments in
+# scheduling and the visits the EHR mirror records).
 CARELINE_PORTAL_INVITATION_HOURS = int(env("CARELINE_PORTAL_INVITATION_HOURS", "72"))
 CARELINE_PORTAL_PROXY_DAYS = int(env("CARELINE_PORTAL_PROXY_DAYS", "365"))
 CARELINE_PORTAL_CODE_MINUTES = int(env("CARELINE_PORTAL_CODE_MINUTES", "10"))
 CARELINE_PORTAL_CODE_ATTEMPTS = int(env("CARELINE_PORTAL_CODE_ATTEMPTS", "5"))
 CARELINE_PORTAL_PROOF_STARTS_PER_DAY = int(env("CARELINE_PORTAL_PROOF_STARTS_PER_DAY", "5"))
 CARELINE_PORTAL_APPOINTMENTS = env(
-    "CARELINE_PORTAL_APPOINTMENTS", "careline.portal.appointments.visits_from_the_ehr_mirror"
+    "CARELINE_PORTAL_APPOINTMENTS", "careline.portal.appointments.scheduled_and_ehr_visits"
 )
+# A patient may reschedule or cancel on the portal up to this many hours before the visit
+# (a visit type's own portal_change_notice_hours wins); later she is told to call.
+CARELINE_PORTAL_CHANGE_NOTICE_HOURS = int(env("CARELINE_PORTAL_CHANGE_NOTICE_HOURS", "24"))
 
 # Email (portal invitations, codes, address verification): SMTP from the environment in
 # production; printed to the console in development and demo mode, where no mail server runs.

@@ -153,6 +153,14 @@ class VisitType(models.Model):
     portal_booking = models.CharField(
         max_length=8, choices=PortalBooking.choices, default=PortalBooking.NOT_ON_PORTAL
     )
+    portal_change_notice_hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Patients may reschedule or cancel it on the portal up to this many hours before "
+            "it starts; empty: CARELINE_PORTAL_CHANGE_NOTICE_HOURS."
+        ),
+    )
     minimum_notice_minutes = models.PositiveIntegerField(default=0)
     same_day_cutoff = models.TimeField(null=True, blank=True)
     maximum_horizon_days = models.PositiveSmallIntegerField(default=180)

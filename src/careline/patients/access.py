@@ -9,6 +9,7 @@ states a reason (``break_glass``); that access is audited and flagged for review
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -75,6 +76,54 @@ def access_patient(
             is_break_glass=is_break_glass,
         )
     return PatientAccess(patient=patient, is_break_glass=is_break_glass)
+
+
+# --- patient-facing access (the portal) ------------------------------------------------------
+#
+# A portal account holds no staff permission: whether it may act for a patient is the
+# portal's one rule (``careline.portal.access.portal_patient``). The portal registers that
+# rule here (``PortalConfig.ready``) so that a lower app's services — scheduling's booking —
+# can serve a portal actor through the same code as staff without importing the portal.
+
+SelfServiceRule = Callable[..., object]
+_self_service_rules: list[SelfServiceRule] = []
+
+
+def register_self_service_rule(rule: SelfServiceRule) -> None:
+    """The portal's access rule, called as ``rule(actor=, patient_id=, scope=, action=,
+    resource_type=)``: it returns when the account may act for the patient with ``scope``
+    (auditing the access unless ``action`` is None) and raises ``NotFound`` otherwise."""
+    _self_service_rules[:] = [rule]
+
+
+def is_self_service(actor: Actor) -> bool:
+    """A patient (or her proxy) acting through a patient-facing account."""
+    return actor.user is not None and actor.user.is_portal_account
+
+
+def access_patient_self_service(
+    *,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    scope: str,
+    action: str | None = AuditAction.READ,
+    resource_type: str = "Patient",
+) -> PatientAccess:
+    """``access_patient`` for a patient-facing account: the registered rule decides."""
+    if not is_self_service(actor) or not _self_service_rules:
+        error = NotFound("No such patient.")
+        raise refuse(actor, error, resource_type=resource_type, patient_id=patient_id)
+    _self_service_rules[0](
+        actor=actor,
+        patient_id=patient_id,
+        scope=scope,
+        action=action,
+        resource_type=resource_type,
+    )
+    patient = _PATIENT_BY_PUBLIC_ID.get(patient_id)
+    if patient is None:
+        raise NotFound("No such patient.")
+    return PatientAccess(patient=patient, is_break_glass=False)
 
 
 def is_in_scope(*, actor: Actor, patient: Patient) -> bool:

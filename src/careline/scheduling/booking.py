@@ -25,7 +25,7 @@ from careline.directory.visit_types import (
     resolve_practitioner_ids,
     time_zone_of,
 )
-from careline.patients.access import PatientAccess, access_patient
+from careline.patients.access import PatientAccess
 from careline.patients.services import record_timeline_event
 from careline.platform import audit
 from careline.platform.actors import Actor
@@ -33,6 +33,7 @@ from careline.platform.errors import NotFound, ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 from careline.scheduling import occupancy
+from careline.scheduling.access import access_for_scheduling
 from careline.scheduling.availability import (
     booking_window,
     local_instant,
@@ -64,6 +65,7 @@ from careline.scheduling.rules import (
     check_provider_rules,
     counts_new_patients,
 )
+from careline.scheduling.self_service import use_ticket
 
 if TYPE_CHECKING:
     from careline.directory.models import VisitType
@@ -99,6 +101,7 @@ class Plan:
     hold_id: uuid.UUID | None = None
     rescheduled_from: Appointment | None = None
     is_new_patient: bool | None = None
+    ticket_pk: int | None = None  # a patient's booking ticket the first visit uses
 
 
 # --- resolving and checking the request ------------------------------------------------------
@@ -215,13 +218,8 @@ def judge_criteria(request: SlotRequest, patient: Patient, now: datetime) -> Pat
 def access_for_booking(
     actor: Actor, patient_id: uuid.UUID, permission: str = Permission.BOOK_APPOINTMENT
 ) -> PatientAccess:
-    return access_patient(
-        actor=actor,
-        patient_id=patient_id,
-        permission=permission,
-        action=None,
-        resource_type="Appointment",
-    )
+    """Staff by role and scope, a portal account by the portal's rule (``access``)."""
+    return access_for_scheduling(actor, patient_id, permission=permission, action=None)
 
 
 # --- the safety screen -----------------------------------------------------------------------
@@ -483,6 +481,8 @@ def take_slots(actor: Actor, plan: Plan, now: datetime) -> list[Appointment]:
             row.appointment = appointment
         Occupancy.objects.bulk_create(claim.rows)
         appointments.append(appointment)
+    if plan.ticket_pk is not None:
+        use_ticket(plan.ticket_pk, appointments[0], plan.rescheduled_from)
     return appointments
 
 

@@ -7,6 +7,9 @@
   type, or outside the visit type's booking window.
 - ``SafetyScreenRequired`` / ``SafetyScreenPositive`` (422): the red-flag list must be
   answered first / a "yes" stops booking; ``details`` carry the questions or the advice.
+- ``SelfServiceRefused`` (422): a patient may not do this herself on the portal (the visit
+  type is not self-schedulable and no ticket covers the date, or the change is too close to
+  the visit); the message says why and what to do instead.
 """
 
 from __future__ import annotations
@@ -45,3 +48,7 @@ class SafetyScreenRequired(ValidationFailed):
 
 class SafetyScreenPositive(ValidationFailed):
     code = "safety_screen_positive"
+
+
+class SelfServiceRefused(ValidationFailed):
+    code = "self_service_refused"

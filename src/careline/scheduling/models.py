@@ -444,3 +444,116 @@ class Occupancy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_key} {self.occupied_from:%Y-%m-%d %H:%M}"
+
+
+# --- patient self-scheduling (the portal) -----------------------------------------------------
+
+
+class BookingQuestion(models.Model):
+    """One step of the portal's "what visit do you need?" questionnaire — a decision tree
+    kept as data, edited by staff in the admin.
+
+    ``answers``: ``[{"label": "…", <one of>}]`` where the other key is ``"next"`` (the code of
+    the next question), ``"visit_type"`` (the code of the visit type it leads to) or
+    ``"advice"`` (what to do instead, e.g. call the nurse line). The tree starts at the active
+    question with ``is_start``.
+    """
+
+    code = models.SlugField(max_length=64, unique=True)
+    text = models.CharField(max_length=300)
+    help_text = models.CharField(max_length=300, blank=True)
+    answers = models.JSONField(
+        default=list,
+        help_text=(
+            'A list of answers, each {"label": "…"} with one of "next" (a question code), '
+            '"visit_type" (a visit type code) or "advice" (what to do instead).'
+        ),
+    )
+    is_start = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("-is_start", "code")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["is_start"],
+                condition=Q(is_start=True, is_active=True),
+                name="booking_question_one_start",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class BookingTicket(models.Model):
+    """Staff let a patient book one visit of a type herself within a window ("book a
+    follow-up in 2 to 4 weeks"), whatever the type's portal mode. Used by the appointment it
+    booked; usable again if that appointment is cancelled."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    visit_type = models.ForeignKey(
+        "directory.VisitType", on_delete=models.CASCADE, related_name="+"
+    )
+    earliest_date = models.DateField()
+    latest_date = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_by = models.ForeignKey(
+        "platform.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("latest_date", "pk")
+        indexes = (models.Index(fields=["patient", "latest_date"], name="ticket_patient_latest"),)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(earliest_date__lte=F("latest_date")), name="ticket_window_ordered"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Ticket {self.public_id}"
+
+
+class BookingRequestStatus(models.TextChoices):
+    OPEN = "open", "Waiting for staff"
+    BOOKED = "booked", "Booked by staff"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn by the patient"
+
+
+class BookingRequest(models.Model):
+    """A patient asked for a visit type that staff book ("request only" on the portal)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    visit_type = models.ForeignKey(
+        "directory.VisitType", on_delete=models.CASCADE, related_name="+"
+    )
+    preferred_times = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(
+        max_length=10, choices=BookingRequestStatus.choices, default=BookingRequestStatus.OPEN
+    )
+    requested_by = models.ForeignKey(
+        "platform.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    handled_by = models.ForeignKey(
+        "platform.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    staff_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ("requested_at", "pk")
+        indexes = (models.Index(fields=["status", "requested_at"], name="booking_request_open"),)
+
+    def __str__(self) -> str:
+        return f"Request {self.public_id}"

@@ -2,8 +2,10 @@
 front desk's arrived / no-show / completed.
 
 Every write checks the actor's permission and her access to the patient
-(``patients.access.access_patient``), runs in one transaction, appends its audit events and
-a timeline event, and keeps the appointment's history. The order of a booking:
+(``scheduling.access``: staff by role and scope, a portal account — the patient or her
+proxy — by the portal's rule, bound besides by ``self_service``), runs in one transaction,
+appends its audit events and a timeline event, and keeps the appointment's history. The
+order of a booking:
 
 1. resolve the visit type, practitioner and location; check the time is a slot of the
    practitioner's templates (``availability.offers_slot``, the search's own expansion) and
@@ -35,7 +37,7 @@ from django.conf import settings
 from django.db import transaction
 
 from careline.directory.visit_types import list_locations, time_zone_of
-from careline.patients.access import PatientAccess
+from careline.patients.access import PatientAccess, is_self_service
 from careline.patients.services import record_timeline_event
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
@@ -44,7 +46,7 @@ from careline.platform.authorization import require_permission
 from careline.platform.errors import Conflict, NotFound, ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
-from careline.scheduling import occupancy
+from careline.scheduling import occupancy, self_service
 from careline.scheduling.booking import (
     Plan,
     SlotRequest,
@@ -168,6 +170,11 @@ def book_appointment(
     starts = occurrence_starts(
         as_utc(starts_at), request.zone, occurrences=occurrences, interval_days=interval_days
     )
+    ticket = None
+    if is_self_service(actor):
+        ticket = self_service.check_self_booking(
+            patient=access.patient, visit_type=request.visit_type, starts=starts, zone=request.zone
+        )
     check_offered(request, starts, now=now)
     facts = judge_criteria(request, access.patient, now)
     screen = run_safety_screen(actor, access, request.visit_type, safety_answers)
@@ -179,6 +186,7 @@ def book_appointment(
         overbook_reason=overbook_reason,
         safety_screen=screen,
         hold_id=hold_id,
+        ticket_pk=ticket.pk if ticket is not None else None,
     )
 
     def work() -> list[Appointment]:
@@ -209,8 +217,10 @@ def hold_slot(
     location_id: uuid.UUID,
     starts_at: datetime,
     patient_id: uuid.UUID | None = None,
+    replacing_id: uuid.UUID | None = None,
 ) -> Hold:
-    """Keep a slot for ``CARELINE_HOLD_MINUTES`` while booking; ``SlotTaken`` if it is gone."""
+    """Keep a slot for ``CARELINE_HOLD_MINUTES`` while booking; ``SlotTaken`` if it is gone.
+    ``replacing_id``: the patient's appointment this slot would replace (a reschedule)."""
     access = access_for_booking(actor, patient_id) if patient_id is not None else None
     if access is None:
         require_permission(actor, Permission.BOOK_APPOINTMENT, resource_type="Hold")
@@ -219,6 +229,14 @@ def hold_slot(
     )
     now = clock.now()
     start = as_utc(starts_at)
+    if access is not None and is_self_service(actor):
+        self_service.check_self_booking(
+            patient=access.patient,
+            visit_type=request.visit_type,
+            starts=[start],
+            zone=request.zone,
+            replacing=_rescheduling(access.patient.pk, replacing_id),
+        )
     check_offered(request, [start], now=now)
     patient = access.patient if access is not None else None
 
@@ -285,6 +303,17 @@ def release_hold(*, actor: Actor, hold_id: uuid.UUID) -> None:
         )
 
 
+def _rescheduling(patient_pk: int, appointment_id: uuid.UUID | None) -> Appointment | None:
+    """The patient's own appointment a hold would replace (another patient's: none)."""
+    if appointment_id is None:
+        return None
+    return (
+        Appointment.objects.select_related("visit_type")
+        .filter(public_id=appointment_id, patient_id=patient_pk)
+        .first()
+    )
+
+
 def _appointment_patient(appointment_id: uuid.UUID) -> uuid.UUID:
     patient_id = (
         Appointment.objects.filter(public_id=appointment_id)
@@ -329,6 +358,16 @@ def reschedule_appointment(
     )
     now = clock.now()
     start = as_utc(starts_at)
+    ticket = None
+    if is_self_service(actor):
+        self_service.check_self_change(current, now)
+        ticket = self_service.check_self_booking(
+            patient=access.patient,
+            visit_type=request.visit_type,
+            starts=[start],
+            zone=request.zone,
+            replacing=current,
+        )
     check_offered(request, [start], now=now)
     facts = judge_criteria(request, access.patient, now)
 
@@ -366,6 +405,7 @@ def reschedule_appointment(
             hold_id=hold_id,
             rescheduled_from=old,
             is_new_patient=old.is_new_patient,
+            ticket_pk=ticket.pk if ticket is not None else None,
         )
         new = take_slots(actor, plan, now)[0]
         _record(
@@ -407,6 +447,8 @@ def cancel_appointment(
             raise Conflict(
                 f"Only a booked appointment can be cancelled; this one is {appointment.status}."
             )
+        if is_self_service(actor):
+            self_service.check_self_change(appointment, now)
         Occupancy.objects.filter(appointment=appointment).delete()
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancel_reason, appointment.cancel_note = reason, note.strip()[:300]

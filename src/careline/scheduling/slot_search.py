@@ -40,7 +40,7 @@ from careline.directory.visit_types import (
     resolve_location_ids,
     time_zone_of,
 )
-from careline.patients.access import access_patient
+from careline.patients.access import is_self_service
 from careline.platform import clock
 from careline.platform.actors import Actor
 from careline.platform.authorization import require_permission
@@ -48,6 +48,7 @@ from careline.platform.errors import ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 from careline.scheduling import occupancy
+from careline.scheduling.access import access_for_scheduling
 from careline.scheduling.availability import (
     BookingWindow,
     Candidate,
@@ -78,6 +79,7 @@ from careline.scheduling.rules import (
     check_provider_rules,
     counts_new_patients,
 )
+from careline.scheduling.self_service import self_booking_dates
 
 MAX_RANGE_DAYS = 366
 MAX_LIMIT = 50
@@ -143,8 +145,16 @@ def search_slots(
     limit: int = 10,
 ) -> list[SlotOption]:
     """The next ``limit`` free slots (see the module docstring). With a patient, her
-    criteria are judged first (``RuleRefusal`` naming the rule) and the read is audited."""
-    require_permission(actor, Permission.VIEW_SCHEDULE, resource_type="Slot")
+    criteria are judged first (``RuleRefusal`` naming the rule) and the read is audited.
+    A portal account searches for a patient it acts for, only what she may book herself
+    (``self_service``), and only on the dates a ticket allows when it is a ticket's."""
+    self_serving = is_self_service(actor)
+    if not self_serving:
+        require_permission(actor, Permission.VIEW_SCHEDULE, resource_type="Slot")
+    elif patient_id is None:
+        raise ValidationFailed(
+            "Name the patient the search is for.", details={"parameter": "patient_id"}
+        )
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit is 1 to {MAX_LIMIT}.", details={"parameter": "limit"})
     if not date_from <= date_to or (date_to - date_from).days >= MAX_RANGE_DAYS:
@@ -156,15 +166,23 @@ def search_slots(
     now = clock.now()
     facts, patient_pk = None, None
     if patient_id is not None:
-        access = access_patient(
-            actor=actor, patient_id=patient_id, action=AuditAction.READ, resource_type="Slot"
+        access = access_for_scheduling(
+            actor,
+            patient_id,
+            permission=Permission.VIEW_PATIENT,
+            action=AuditAction.READ,
+            resource_type="Slot",
         )
         organisation_zone = ZoneInfo(settings.CARELINE_TIME_ZONE)
+        today = now.astimezone(organisation_zone).date()
+        if self_serving:
+            allowed = self_booking_dates(access.patient, visit_type, today)
+            date_from = max(date_from, allowed.earliest or date_from)
+            date_to = min(date_to, allowed.latest or date_to)
+            if date_from > date_to:
+                return []
         facts = gather_patient_facts(
-            patient=access.patient,
-            visit_type=visit_type,
-            today=now.astimezone(organisation_zone).date(),
-            now=now,
+            patient=access.patient, visit_type=visit_type, today=today, now=now
         )
         violations = check_criteria(visit_type, facts)
         if violations:
