@@ -135,3 +135,63 @@ class StaffInvitationForm(forms.Form):
         assert isinstance(proxy_field, forms.ChoiceField)  # noqa: S101
         email_field.choices = [("", "—"), *[(email, email) for email in emails]]
         proxy_field.choices = [("", "—"), *proxies]
+
+
+# --- booking ----------------------------------------------------------------------------------
+
+
+class SlotChoiceForm(forms.Form):
+    """The slot a patient picked from the list (hidden fields of its button)."""
+
+    practitioner_id = forms.UUIDField()
+    location_id = forms.UUIDField()
+    starts_at = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M:%S%z"])
+    reschedule = forms.UUIDField(required=False)
+
+
+YES_NO = [("no", "No"), ("yes", "Yes")]
+
+
+class SafetyScreenForm(forms.Form):
+    """One required yes/no question per red flag (the list's own words)."""
+
+    def __init__(self, *args: Any, questions: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for question in questions:
+            self.fields[f"flag_{question.get('code')}"] = forms.ChoiceField(
+                label=str(question.get("text", "")),
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Answer yes or no."},
+            )
+
+    def answers(self) -> dict[str, bool]:
+        return {
+            name.removeprefix("flag_"): value == "yes"
+            for name, value in self.cleaned_data.items()
+            if name.startswith("flag_")
+        }
+
+
+class VisitRequestForm(forms.Form):
+    preferred_times = forms.CharField(
+        label="When suits you?",
+        required=False,
+        max_length=300,
+        help_text='For example "weekday mornings" or "after 3 pm".',
+    )
+    note = forms.CharField(
+        label="Anything the clinic should know?",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CancelForm(forms.Form):
+    note = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=300,
+        help_text="It helps the clinic offer the time to someone else.",
+    )

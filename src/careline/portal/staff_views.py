@@ -1,4 +1,5 @@
-"""Staff side of the portal, on the 360 page: who has portal access, invite, revoke.
+"""Staff side of the portal: on the 360 page, who has portal access, invite, revoke; and the
+list of visits patients asked for on the portal (booking requests).
 
 The card is loaded by htmx into the patient's 360 page; its forms post here and the card
 is swapped in again (or, without JavaScript, the 360 page reloads).
@@ -21,6 +22,7 @@ from careline.platform.permissions import Permission
 from careline.portal import services
 from careline.portal.forms import StaffInvitationForm
 from careline.portal.selectors import PortalAccessCard, get_portal_access_card
+from careline.scheduling import patient_booking
 
 
 def _form(card: PortalAccessCard, data: Any = None) -> StaffInvitationForm:
@@ -101,3 +103,28 @@ def revoke(request: HttpRequest, patient_id: uuid.UUID, link_id: uuid.UUID) -> H
     if not is_htmx(request):
         return redirect("patients:detail", patient_id=patient_id)
     return _render_card(request, patient_id)
+
+
+# --- booking requests from the portal ---------------------------------------------------------
+
+
+@staff_view
+@require_GET
+@requires_permission(Permission.BOOK_APPOINTMENT, resource_type="BookingRequest")
+def booking_requests(request: HttpRequest) -> HttpResponse:
+    """The visits patients asked for on the portal ("request only" types), oldest first."""
+    requests = patient_booking.list_open_booking_requests(actor=actor_from_request(request))
+    return render(request, "portal/staff/booking_requests.html", {"requests": requests})
+
+
+@staff_view
+@require_POST
+@requires_permission(Permission.BOOK_APPOINTMENT, resource_type="BookingRequest")
+def close_booking_request(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    patient_booking.close_booking_request(
+        actor=actor_from_request(request),
+        request_id=request_id,
+        status=request.POST.get("status", ""),
+        staff_note=request.POST.get("staff_note", ""),
+    )
+    return redirect("portal_access:booking_requests")

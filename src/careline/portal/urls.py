@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from careline.portal import account_views, views
+from careline.portal import account_views, booking_views, views
 
 app_name = "portal"
 
@@ -17,6 +17,42 @@ urlpatterns: list[URLPattern] = [
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("patients/<uuid:patient_id>/", views.patient_home, name="patient_home"),
     path("patients/<uuid:patient_id>/proxies/", views.proxies, name="proxies"),
+    path("patients/<uuid:patient_id>/book/", booking_views.choose_visit, name="choose_visit"),
+    path(
+        "patients/<uuid:patient_id>/book/<uuid:visit_type_id>/",
+        booking_views.choose_slot,
+        name="choose_slot",
+    ),
+    path(
+        "patients/<uuid:patient_id>/book/<uuid:visit_type_id>/hold/",
+        booking_views.hold,
+        name="hold",
+    ),
+    path(
+        "patients/<uuid:patient_id>/book/<uuid:visit_type_id>/request/",
+        booking_views.request_visit,
+        name="request_visit",
+    ),
+    path(
+        "patients/<uuid:patient_id>/holds/<uuid:hold_id>/",
+        booking_views.confirm,
+        name="confirm",
+    ),
+    path(
+        "patients/<uuid:patient_id>/appointments/<uuid:appointment_id>/",
+        booking_views.appointment,
+        name="appointment",
+    ),
+    path(
+        "patients/<uuid:patient_id>/appointments/<uuid:appointment_id>/cancel/",
+        booking_views.cancel,
+        name="cancel_appointment",
+    ),
+    path(
+        "patients/<uuid:patient_id>/appointments/<uuid:appointment_id>/calendar.ics",
+        booking_views.calendar_file,
+        name="appointment_ics",
+    ),
     path(
         "patients/<uuid:patient_id>/proxies/<uuid:link_id>/revoke/",
         views.revoke_proxy,
