@@ -205,7 +205,8 @@ def confirm(request: HttpRequest, patient_id: uuid.UUID, hold_id: uuid.UUID) -> 
         else None
     )
     questions = list(screen.questions) if screen is not None else []
-    form = SafetyScreenForm(request.POST or None, questions=questions)
+    data = request.POST if request.method == "POST" else None
+    form = SafetyScreenForm(data, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
             appointment = _book_or_move(actor, patient_id, held, moving, form.answers())
@@ -329,7 +330,7 @@ def request_visit(
     visit_type = get_visit_type(visit_type_id=visit_type_id)
     if visit_type.portal_booking != PortalBooking.REQUEST_ONLY:
         raise NotFound("This visit is not requested this way.")
-    form = VisitRequestForm(request.POST or None)
+    form = VisitRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         patient_booking.request_visit(
             actor=actor, patient_id=patient_id, visit_type_id=visit_type_id, **form.cleaned_data
