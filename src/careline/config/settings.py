@@ -257,6 +257,21 @@ CARELINE_TIME_ZONE = env("CARELINE_TIME_ZONE", "America/New_York")
 # practitioner's session (morning or afternoon of one day) may take.
 CARELINE_HOLD_MINUTES = int(env("CARELINE_HOLD_MINUTES", "5"))
 CARELINE_OVERBOOK_CAP_PER_SESSION = int(env("CARELINE_OVERBOOK_CAP_PER_SESSION", "2"))
+# Waitlist backfill: a freed slot is held and offered to this many eligible patients at once
+# (first acceptance wins) for this many minutes; no offer is made outside the organisation's
+# offer hours (local "HH:MM-HH:MM" in CARELINE_TIME_ZONE: quiet hours defer the round) or
+# later than this many minutes before the slot; the worker runs a sweep this often (seconds)
+# that picks up rounds a lost task left behind. A visit type's WaitlistPolicy can override.
+CARELINE_WAITLIST_OFFERS_AT_ONCE = int(env("CARELINE_WAITLIST_OFFERS_AT_ONCE", "3"))
+CARELINE_WAITLIST_OFFER_MINUTES = int(env("CARELINE_WAITLIST_OFFER_MINUTES", "15"))
+CARELINE_WAITLIST_OFFER_HOURS = env("CARELINE_WAITLIST_OFFER_HOURS", "08:00-20:00")
+CARELINE_WAITLIST_STOP_BEFORE_MINUTES = int(env("CARELINE_WAITLIST_STOP_BEFORE_MINUTES", "60"))
+CARELINE_WAITLIST_SWEEP_SECONDS = float(env("CARELINE_WAITLIST_SWEEP_SECONDS", "300"))
+# Called with the ids of new offers once they commit: until messaging (issue 10) sends them
+# through its outbox, the default only records that it was called (no message is sent).
+CARELINE_WAITLIST_OFFER_NOTIFIER = env(
+    "CARELINE_WAITLIST_OFFER_NOTIFIER", "careline.scheduling.waitlist.notify.offers_recorded"
+)
 
 # The audit sealer (`careline worker`, `careline audit seal --follow`): how often it looks for
 # unsealed entries, where it writes checkpoints outside the database (an append-only file,

@@ -29,8 +29,10 @@ from careline.scheduling.booking import MAX_OCCURRENCES
 from careline.scheduling.errors import SlotTaken
 from careline.scheduling.models import Appointment, CancelReason, Hold
 from careline.scheduling.selectors import Place, SlotOption
+from careline.scheduling.waitlist.api import router as waitlist_router
 
 router = Router(tags=["scheduling"])
+router.add_router("waitlist", waitlist_router)
 
 Reason = Annotated[str, StringConstraints(max_length=300)]
 FRESH_OPTIONS = 5

@@ -385,7 +385,7 @@ def _in_session(practitioner_id: int, starts_at: datetime, zone: ZoneInfo) -> An
     ).exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.BUMPED])
 
 
-def _slot_context(
+def slot_context(
     request: SlotRequest, starts_at: datetime, rules: Sequence[ProviderRule], facts: PatientFacts
 ) -> SlotContext:
     zone = request.zone
@@ -442,7 +442,7 @@ def take_slots(actor: Actor, plan: Plan, now: datetime) -> list[Appointment]:
             rules,
             plan.facts,
             visit_type_id=visit_type.pk,
-            slot=_slot_context(request, starts_at, rules, plan.facts),
+            slot=slot_context(request, starts_at, rules, plan.facts),
         )
         if violations:
             raise RuleRefusal(violations)

@@ -23,6 +23,13 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 
+# The waitlist's models live in their own module (``scheduling.waitlist``); importing them
+# here registers them with the app.
+from careline.scheduling.waitlist.models import FreedSlot as FreedSlot
+from careline.scheduling.waitlist.models import WaitlistEntry as WaitlistEntry
+from careline.scheduling.waitlist.models import WaitlistOffer as WaitlistOffer
+from careline.scheduling.waitlist.models import WaitlistPolicy as WaitlistPolicy
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, "Monday"

@@ -70,6 +70,8 @@ from careline.scheduling.models import (
     Hold,
     Occupancy,
 )
+from careline.scheduling.waitlist.freed import note_rebooked, record_freed_slot
+from careline.scheduling.waitlist.models import FreedSlotCause
 
 # --- recording -------------------------------------------------------------------------------
 
@@ -191,6 +193,7 @@ def book_appointment(
 
     def work() -> list[Appointment]:
         appointments = take_slots(actor, plan, now)
+        note_rebooked(appointments, now=now)
         first = appointments[0]
         series = f" (series of {len(appointments)})" if len(appointments) > 1 else ""
         _record(
@@ -218,8 +221,10 @@ def hold_slot(
     starts_at: datetime,
     patient_id: uuid.UUID | None = None,
     replacing_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
 ) -> Hold:
-    """Keep a slot for ``CARELINE_HOLD_MINUTES`` while booking; ``SlotTaken`` if it is gone.
+    """Keep a slot for ``CARELINE_HOLD_MINUTES`` (or until ``expires_at``: the waitlist holds
+    a freed slot while its offers are out) while booking; ``SlotTaken`` if it is gone.
     ``replacing_id``: the patient's appointment this slot would replace (a reschedule)."""
     access = access_for_booking(actor, patient_id) if patient_id is not None else None
     if access is None:
@@ -250,7 +255,7 @@ def hold_slot(
             patient=patient,
             starts_at=start,
             ends_at=start + timedelta(minutes=request.visit_type.duration_minutes),
-            expires_at=now + timedelta(minutes=settings.CARELINE_HOLD_MINUTES),
+            expires_at=expires_at or now + timedelta(minutes=settings.CARELINE_HOLD_MINUTES),
             held_by=actor.user,
             created_at=now,
         )
@@ -408,6 +413,8 @@ def reschedule_appointment(
             ticket_pk=ticket.pk if ticket is not None else None,
         )
         new = take_slots(actor, plan, now)[0]
+        note_rebooked([new], now=now)
+        record_freed_slot(appointment=old, cause=FreedSlotCause.RESCHEDULE, now=now)
         _record(
             actor,
             access,
@@ -456,6 +463,7 @@ def cancel_appointment(
         appointment.save(
             update_fields=["status", "cancel_reason", "cancel_note", "cancelled_at", "updated_at"]
         )
+        record_freed_slot(appointment=appointment, cause=FreedSlotCause.CANCELLATION, now=now)
         _record(
             actor,
             access,
