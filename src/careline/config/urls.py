@@ -21,5 +21,6 @@ urlpatterns = [
     path("imports/", include("careline.interop.urls")),
     path("portal/", include("careline.portal.urls")),
     path("portal-access/", include("careline.portal.staff_urls")),
+    path("waitlist/", include("careline.scheduling.waitlist.urls")),
     path("", include("careline.platform.urls")),
 ]

@@ -49,6 +49,7 @@ NAVIGATION = (
     ),
     NavItem("Schedule", "scheduling:schedule", Permission.BOOK_APPOINTMENT),
     NavItem("Day list", "scheduling:day", Permission.VIEW_SCHEDULE),
+    NavItem("Waitlist", "waitlist:list", Permission.VIEW_SCHEDULE),
     NavItem("Scheduling set-up", "scheduling:setup", Permission.MANAGE_SCHEDULES),
     NavItem("Imports", "interop:imports", Permission.IMPORT_FHIR),
     NavItem("Audit log", "platform:audit_log", Permission.VIEW_AUDIT_LOG),

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from careline.directory.visit_types import list_locations, list_visit_types
 from careline.patients.access import access_patient
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
@@ -151,6 +152,19 @@ def list_patient_offers(*, actor: Actor, patient_id: uuid.UUID) -> list[PatientO
         )
         for offer in rows
     ]
+
+
+def waitlist_choices(*, actor: Actor) -> dict[str, list[tuple[str, str]]]:
+    """Visit types and the actor's locations, for the page's filters and form."""
+    require_permission(actor, Permission.VIEW_SCHEDULE, resource_type="WaitlistEntry")
+    location_ids = list(actor.user.locations.values_list("pk", flat=True)) if actor.user else []
+    locations = sorted(
+        list_locations(location_ids=location_ids).values(), key=lambda place: place.name
+    )
+    return {
+        "visit_types": [(str(vt.public_id), vt.name) for vt in list_visit_types()],
+        "locations": [(str(location.public_id), location.name) for location in locations],
+    }
 
 
 def count_open_entries(*, patient_id: int) -> int:
