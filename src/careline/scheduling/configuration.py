@@ -41,6 +41,7 @@ from careline.scheduling.models import (
     TemplateBlock,
 )
 from careline.scheduling.rules import validate_parameters
+from careline.scheduling.waitlist.tasks import find_new_availability_task
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ def create_template(
             row.template = template
         TemplateBlock.objects.bulk_create(rows)
         _audit(actor, "AvailabilityTemplate", template.public_id, blocks=len(rows))
+        # New hours may suit waitlisted patients: offer them (in the worker, after commit).
+        find_new_availability_task.enqueue(str(practitioner_id))
     return template
 
 

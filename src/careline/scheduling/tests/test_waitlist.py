@@ -17,7 +17,7 @@ from careline.patients.models import Patient
 from careline.platform.models import AuditEvent
 from careline.platform.permissions import Role
 from careline.scheduling import services
-from careline.scheduling.configuration import create_provider_rule
+from careline.scheduling.configuration import create_provider_rule, create_template
 from careline.scheduling.errors import RuleRefusal, SlotTaken
 from careline.scheduling.models import Appointment, Hold
 from careline.scheduling.waitlist import engine, selectors
@@ -353,3 +353,31 @@ def test_the_sweep_runs_rounds_a_lost_task_left(clinic: Clinic, waiting: list[Pa
         assert engine.sweep() == 1
         assert engine.sweep() == 0
     assert offered_patients(slot, OfferStatus.EXPIRED) == {patient.pk for patient in waiting}
+
+
+def test_new_hours_become_offers_for_waiting_patients(clinic: Clinic) -> None:
+    doctor = make_practitioner(given_name="Ben", family_name="Cho")
+    patient = clinic.new_patient(birth_date=dt.date(1985, 1, 1))
+    join(clinic, patient, latest_date=TUESDAY)
+    DBTaskResult.objects.all().delete()
+    create_template(
+        actor=clinic.actor_for(clinic.user(Role.ADMIN)),
+        practitioner_id=doctor.public_id,
+        location_id=clinic.location.public_id,
+        weekday=TUESDAY.weekday(),
+        start_time=dt.time(7),
+        end_time=dt.time(8),
+        slot_minutes=30,
+        effective_from=TUESDAY,
+    )
+    queued = DBTaskResult.objects.filter(task_path__endswith="find_new_availability_task")
+    assert [row.args_kwargs["args"] for row in queued] == [[str(doctor.public_id)]]
+    with override_settings(CARELINE_WAITLIST_OFFERS_AT_ONCE=1):
+        assert engine.find_new_availability(practitioner_id=doctor.public_id) == 1
+        assert engine.find_new_availability(practitioner_id=doctor.public_id) == 0  # idempotent
+    slot = FreedSlot.objects.get(cause=FreedSlotCause.NEW_AVAILABILITY)
+    assert (slot.practitioner_id, slot.starts_at) == (doctor.pk, at(TUESDAY, 7))
+    assert round_of(slot) == engine.OFFERED
+    assert offered_patients(slot) == {patient.pk}
+    rate = selectors.fill_rate(actor=clinic.actor, date_from=TUESDAY, date_to=TUESDAY)
+    assert rate.freed == 0  # new hours are not freed slots

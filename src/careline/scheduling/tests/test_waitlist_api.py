@@ -12,8 +12,8 @@ from django.test import Client
 from careline.patients.models import TimelineEvent
 from careline.platform.actors import Actor
 from careline.platform.models import AuditEvent
-from careline.platform.services import issue_api_token
 from careline.platform.permissions import Role
+from careline.platform.services import issue_api_token
 from careline.scheduling import services
 from careline.scheduling.models import Appointment
 from careline.scheduling.tests.test_api import error, headers, post

@@ -6,7 +6,8 @@ when ``careline audit seal --follow`` runs as its own process). DESIGN.md §3 wa
 work enqueued by one scheduler on a maintained library; sealing is not a job to enqueue — it
 must run every fraction of a second, one at a time, and survive the task queue being busy —
 so it is a plain loop (``platform.audit.services.run_sealer``) that several workers may all
-run safely: one seals at a time (an advisory lock), the others skip their round.
+run safely: one seals at a time (an advisory lock), the others skip their round. The
+waitlist's sweeper thread (``scheduling.waitlist.sweeper``) runs beside it the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.core.management.base import BaseCommand
 
 from careline.config.checks import refuse_to_start_with_failing_deploy_checks
 from careline.platform.audit.services import start_sealer_thread
+from careline.scheduling.waitlist.sweeper import start_sweeper_thread
 
 
 class Command(BaseCommand):
@@ -36,9 +38,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_to_start_with_failing_deploy_checks()
         sealer = None if options["no_sealer"] else start_sealer_thread()
+        sweeper = start_sweeper_thread()
         try:
             call_command("db_worker", queue_name=options["queue_name"], reload=False)
         finally:
+            sweeper[1].set()
+            sweeper[0].join(timeout=10)
             if sealer is not None:
                 thread, stop = sealer
                 stop.set()
