@@ -36,6 +36,12 @@ EXPECTED_ROUTES = {
     ("/api/scheduling/appointments/{appointment_id}/arrived", "post"),
     ("/api/scheduling/appointments/{appointment_id}/no-show", "post"),
     ("/api/scheduling/appointments/{appointment_id}/completed", "post"),
+    ("/api/scheduling/waitlist", "post"),
+    ("/api/scheduling/waitlist", "get"),
+    ("/api/scheduling/waitlist/{entry_id}/remove", "post"),
+    ("/api/scheduling/waitlist/patients/{patient_id}/offers", "get"),
+    ("/api/scheduling/waitlist/offers/{offer_id}/accept", "post"),
+    ("/api/scheduling/waitlist/offers/{offer_id}/decline", "post"),
     ("/api/directory/locations/nearest", "get"),
     ("/api/directory/practitioners/nearest", "get"),
 }

@@ -80,7 +80,7 @@ def test_signing_in_leads_to_the_start_page(
     [
         (
             Role.SCHEDULER,
-            ["/patients/", "/directory/locations/", "/schedule/", "/schedule/day/"],
+            ["/patients/", "/directory/locations/", "/schedule/", "/schedule/day/", "/waitlist/"],
         ),
         (Role.COMPLIANCE, ["/audit/", "/audit/break-glass/"]),
         (
@@ -90,6 +90,7 @@ def test_signing_in_leads_to_the_start_page(
                 "/directory/locations/",
                 "/schedule/",
                 "/schedule/day/",
+                "/waitlist/",
                 "/schedule/setup/",
                 "/imports/",
                 "/audit/",
