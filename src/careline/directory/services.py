@@ -6,7 +6,7 @@ The caller (the FHIR importer) records the audit event for the run.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from careline.directory.models import Location, Organization, Practitioner, Prac
 from careline.platform import audit
 from careline.platform.actors import Actor
 from careline.platform.authorization import require_permission
-from careline.platform.bulk import SourceRow, UpsertOutcome, upsert_sourced_rows
+from careline.platform.bulk import SourceRow, StoredRow, UpsertOutcome, upsert_sourced_rows
 from careline.platform.models import AuditAction, SourcedModel
 from careline.platform.permissions import Permission
 
@@ -46,8 +46,13 @@ def upsert_directory_rows(
     source_system: str,
     received_at: datetime,
     rows: Sequence[SourceRow],
+    stored: Mapping[str, StoredRow] | None = None,
 ) -> UpsertOutcome:
-    """Create or update directory rows of one kind ("Organization", "Location", …)."""
+    """Create or update directory rows of one kind ("Organization", "Location", …).
+
+    ``stored`` is what ``platform.bulk.find_stored_rows`` answered for (at least) these
+    rows' source ids, in this transaction or just before it: they are then not read again.
+    """
     del actor  # the importer audits the run; directory rows hold no patient data
     outcomes = upsert_sourced_rows(
         kinds={kind: DIRECTORY_MODELS[kind]},
@@ -55,6 +60,7 @@ def upsert_directory_rows(
         received_at=received_at,
         rows={kind: rows},
         want_ids=True,
+        stored=None if stored is None else {kind: stored},
     )
     return outcomes.get(kind, UpsertOutcome())
 

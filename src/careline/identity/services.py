@@ -33,6 +33,11 @@ from careline.patients.bulk import (
 from careline.platform import clock
 from careline.platform.actors import Actor
 from careline.platform.bulk import RAW_JSON, insert_rows, select_by_source
+from careline.platform.models import SourcedModel
+
+# The model of each kind of source record identity keeps, for source-keyed lookups
+# (``platform.bulk.find_stored_rows``) that read it together with other apps' rows.
+SOURCE_RECORD_MODELS: dict[str, type[SourcedModel]] = {"Patient": SourceLink}
 
 
 class Outcome(StrEnum):

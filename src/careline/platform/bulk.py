@@ -24,6 +24,7 @@ from careline.platform.rows import TextTooLong, require_fitting_text
 
 RAW_JSON = "raw_json"  # key of a row's pre-serialised raw resource (not a model field)
 COPY_THRESHOLD = 2  # one row: a plain INSERT; more: COPY (far less CPU per row)
+RETURNING_BATCH = 500  # rows per INSERT … RETURNING (its parameters stay within the limits)
 StoredRow = tuple[str, int]  # (content hash, primary key) of a row that exists
 
 
@@ -112,9 +113,10 @@ def _upsert(
     outcome.ids = {source_id: known[1] for source_id, known in existing.items()}
     layout = _layout(model, connection.vendor)
     values = [layout.source_values(row, source_system, received_at) for row in new.values()]
-    _insert_values(layout, values)
-    if want_ids and new:
-        outcome.ids.update(select_by_source(model, source_system, list(new), ("source_id", "id")))
+    if want_ids:
+        outcome.ids.update(_insert_returning_ids(layout, values))
+    else:
+        _insert_values(layout, values)
     _update_rows(model, list(changed.values()))
     return outcome
 
@@ -245,6 +247,22 @@ def _insert_values(
         cursor.executemany(statement, rows)
 
 
+def _insert_returning_ids(layout: _Layout, rows: list[list[Any]]) -> dict[str, int]:
+    """Rows of a ``SourcedModel`` inserted, answering source id → primary key (one
+    ``INSERT … RETURNING`` per ``RETURNING_BATCH`` rows: no second query for the ids)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(rows), RETURNING_BATCH):
+        batch = rows[start : start + RETURNING_BATCH]
+        values = ", ".join([layout.placeholders] * len(batch))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{layout.insert_head} VALUES {values} RETURNING {layout.returning}",
+                [value for row in batch for value in row],
+            )
+            found.update(cursor.fetchall())
+    return found
+
+
 # Column types whose Python values the driver takes as they are (no Django conversion).
 _PLAIN_FIELDS = (
     models.CharField,
@@ -292,10 +310,11 @@ class _Layout:
         table = quote(model._meta.db_table)
         names = ", ".join(quote(column.field.column) for column in self.columns)
         self.copy_sql = f"COPY {table} ({names}) FROM STDIN"
-        self.insert_sql = (
-            f"INSERT INTO {table} ({names}) "  # noqa: S608 (names from the model)
-            f"VALUES ({', '.join(['%s'] * len(self.columns))})"
-        )
+        self.insert_head = f"INSERT INTO {table} ({names})"  # names from the model
+        self.placeholders = f"({', '.join(['%s'] * len(self.columns))})"
+        self.insert_sql = f"{self.insert_head} VALUES {self.placeholders}"
+        primary_key = model._meta.pk.column if model._meta.pk is not None else "id"
+        self.returning = f"{quote('source_id')}, {quote(primary_key)}"
 
     def values(self, fields: Mapping[str, Any]) -> list[Any]:
         """Column values from field name → value (``raw_json``: the raw resource as text)."""

@@ -167,12 +167,15 @@ class UnitWriter(UnitState):
             )
             for item in items
         ]
+        stored = self.prepared.stored
+        is_known = stored.covers(resource_type, {item.source_id for item in items})
         outcome = upsert_directory_rows(
             actor=self.run.actor,
             kind=resource_type,
             source_system=self.source,
             received_at=self.received_at,
             rows=rows,
+            stored=stored.rows.get(resource_type, {}) if is_known else None,
         )
         self.run.resolver.remember(self.source, resource_type, outcome.ids)
         self.count(resource_type, outcome)

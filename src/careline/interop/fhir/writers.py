@@ -80,7 +80,7 @@ class FactWriter:
             source_system=self.unit.source,
             received_at=self.unit.received_at,
             rows={kind: self._clinical_rows(kind_ready) for kind, kind_ready in ready.items()},
-            stored=stored.facts if is_known else None,
+            stored=stored.rows if is_known else None,
         )
 
     def _with_patients(self, resource_type: str, items: list[Mapped]) -> Ready:
