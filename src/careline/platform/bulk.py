@@ -114,7 +114,7 @@ def _upsert(
     layout = _layout(model, connection.vendor)
     values = [layout.source_values(row, source_system, received_at) for row in new.values()]
     if want_ids:
-        outcome.ids.update(_insert_returning_ids(layout, values))
+        outcome.ids.update(_insert_returning(layout, values, "source_id"))
     else:
         _insert_values(layout, values)
     _update_rows(model, list(changed.values()))
@@ -247,16 +247,27 @@ def _insert_values(
         cursor.executemany(statement, rows)
 
 
-def _insert_returning_ids(layout: _Layout, rows: list[list[Any]]) -> dict[str, int]:
-    """Rows of a ``SourcedModel`` inserted, answering source id → primary key (one
-    ``INSERT … RETURNING`` per ``RETURNING_BATCH`` rows: no second query for the ids)."""
-    found: dict[str, int] = {}
+def insert_rows_returning(
+    model: type[models.Model], rows: list[dict[str, Any]], *, key: str
+) -> dict[Any, int]:
+    """Insert new rows as ``insert_rows`` does, answering the value of column ``key`` of each
+    (as the database returns it) → its primary key, from the insert itself."""
+    layout = _layout(model, connection.vendor)
+    return _insert_returning(layout, [layout.values(row) for row in rows], key)
+
+
+def _insert_returning(layout: _Layout, rows: list[list[Any]], key: str) -> dict[Any, int]:
+    """Rows inserted, answering ``key`` → primary key (one ``INSERT … RETURNING`` per
+    ``RETURNING_BATCH`` rows: no second query for the ids)."""
+    quote = connection.ops.quote_name
+    returning = f"{quote(key)}, {quote(layout.primary_key)}"
+    found: dict[Any, int] = {}
     for start in range(0, len(rows), RETURNING_BATCH):
         batch = rows[start : start + RETURNING_BATCH]
         values = ", ".join([layout.placeholders] * len(batch))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"{layout.insert_head} VALUES {values} RETURNING {layout.returning}",
+                f"{layout.insert_head} VALUES {values} RETURNING {returning}",
                 [value for row in batch for value in row],
             )
             found.update(cursor.fetchall())
@@ -313,8 +324,7 @@ class _Layout:
         self.insert_head = f"INSERT INTO {table} ({names})"  # names from the model
         self.placeholders = f"({', '.join(['%s'] * len(self.columns))})"
         self.insert_sql = f"{self.insert_head} VALUES {self.placeholders}"
-        primary_key = model._meta.pk.column if model._meta.pk is not None else "id"
-        self.returning = f"{quote('source_id')}, {quote(primary_key)}"
+        self.primary_key = model._meta.pk.column if model._meta.pk is not None else "id"
 
     def values(self, fields: Mapping[str, Any]) -> list[Any]:
         """Column values from field name → value (``raw_json``: the raw resource as text)."""

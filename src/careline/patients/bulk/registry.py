@@ -7,6 +7,7 @@ inserted without looking for existing ones (there can be none).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,7 @@ from careline.patients.models import (
 )
 from careline.platform import clock
 from careline.platform.actors import Actor
-from careline.platform.bulk import insert_rows
+from careline.platform.bulk import insert_rows, insert_rows_returning
 from careline.platform.rows import require_fitting_text
 
 PRIMARY_CARE_ROLE = "Primary care provider"
@@ -46,22 +47,29 @@ def create_patients(
     received_at: datetime,
     records: Sequence[PatientRecord],
 ) -> list[PatientRef]:
-    """New patient rows filled from the records, in order (one INSERT)."""
+    """New patient rows filled from the records, in order (one INSERT … RETURNING, no model
+    instances; a text longer than its column raises ``TextTooLong``)."""
     del actor  # the importer audits each patient it creates or changes
+    if not records:
+        return []
     now = clock.now()
-    patients = [
-        Patient(
-            created_at=now,
-            **require_fitting_text(
-                Patient, registry_fields(record, source_system=source_system, now=now)
-            ),
-        )
+    rows = [
+        {
+            **registry_fields(record, source_system=source_system, now=now),
+            "public_id": uuid.uuid4(),
+            "received_at": received_at,
+            "created_at": now,
+        }
         for record in records
     ]
-    for patient in patients:
-        patient.received_at = received_at
-    Patient.objects.bulk_create(patients, batch_size=500)
-    return [PatientRef(patient.pk, patient.public_id) for patient in patients]
+    found = insert_rows_returning(Patient, rows, key="public_id")
+    ids = {_as_uuid(public_id): pk for public_id, pk in found.items()}
+    return [PatientRef(ids[row["public_id"]], row["public_id"]) for row in rows]
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    """A UUID column's value as the driver returns it (SQLite: its hex text)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def apply_patient_records(
