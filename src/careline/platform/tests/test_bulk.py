@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from django.apps import apps
 
+from careline.platform import bulk
 from careline.platform.bulk import (
     SourceRow,
     find_stored_rows,
     insert_rows,
+    insert_rows_returning,
     select_by_source,
     upsert_sourced_rows,
 )
@@ -108,6 +110,52 @@ def test_rows_already_read_are_not_read_again(django_assert_num_queries: Any) ->
         outcome = _upsert(_row("o1", "North Clinic"), stored=stored)
 
     assert outcome.unchanged == ["o1"]
+
+
+def test_new_rows_answer_their_ids_from_the_insert_itself(
+    django_assert_num_queries: Any,
+) -> None:
+    stored = find_stored_rows({"Organization": _organization()}, SOURCE, {"Organization": {"o1"}})
+
+    with django_assert_num_queries(1):  # the INSERT … RETURNING, no SELECT of the ids
+        outcome = _upsert(
+            _row("o1", "North Clinic"), _row("o2", "South Clinic"), stored=stored, want_ids=True
+        )
+
+    by_source = dict(_organization()._default_manager.values_list("source_id", "id"))
+    assert sorted(by_source) == ["o1", "o2"]
+    assert outcome.ids == by_source
+
+
+def test_inserts_returning_ids_go_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "RETURNING_BATCH", 2)
+    rows = [_row(f"o{number}", f"Clinic {number}") for number in range(1, 6)]
+
+    outcome = _upsert(*rows, want_ids=True)
+
+    by_source = dict(_organization()._default_manager.values_list("source_id", "id"))
+    assert sorted(by_source) == ["o1", "o2", "o3", "o4", "o5"]
+    assert outcome.ids == by_source
+
+
+def test_insert_rows_returning_answers_each_rows_key() -> None:
+    rows = [
+        {
+            "source_system": SOURCE,
+            "source_id": source_id,
+            "received_at": FIRST,
+            "content_hash": "h1",
+            "raw": {},
+            "name": name,
+        }
+        for source_id, name in (("o1", "North"), ("o2", "South"))
+    ]
+
+    ids = insert_rows_returning(_organization(), rows, key="name")
+
+    stored = dict(_organization()._default_manager.values_list("name", "id"))
+    assert ids == stored
+    assert sorted(ids) == ["North", "South"]
 
 
 def test_the_pre_serialised_raw_is_stored_as_given() -> None:
