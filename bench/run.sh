@@ -44,6 +44,9 @@ psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${INGEST_DB} WITH (
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" $PY -m careline.config.manage migrate -v0
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" run_benchmark ingest $PY bench/bench_ingest.py
 
+echo "== scheduling: slot search across 200 providers x 90 days, booking under 8 clients"
+run_benchmark scheduling bash -c "cd bench && ../$PY bench_scheduling.py"
+
 echo "== API: GET /api/patients/{id} under gunicorn"
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (the API benchmark's load generator)"
@@ -56,7 +59,7 @@ run_benchmark api $PY bench/bench_api.py --seconds "${BENCH_API_SECONDS:-10}" \
 echo
 echo "== verdicts (DESIGN.md §7; ${PATIENTS} patients; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 failed=0
-for name in registry ingest api; do
+for name in registry ingest scheduling api; do
   log="${LOGS}/${name}.log"
   sed -n 's/^verdict: //p' "${log}"
   if [ "${STATUS[${name}]}" -ne 0 ] && ! grep -qE '^verdict: (not met|could not run)' "${log}"; then

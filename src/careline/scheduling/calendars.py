@@ -19,13 +19,29 @@ from careline.scheduling.models import (
 )
 
 
-def load_templates(
+def load_template_places(
     *, practitioner_ids: Collection[int], location_ids: Collection[int] | None = None
-) -> list[TemplateSpec]:
-    """Every template of these practitioners (at these locations). Three queries."""
+) -> set[tuple[int, int]]:
+    """(practitioner, location) pairs that have a template. One query."""
     templates = AvailabilityTemplate.objects.filter(practitioner_id__in=list(practitioner_ids))
     if location_ids is not None:
         templates = templates.filter(location_id__in=list(location_ids))
+    return set(templates.values_list("practitioner_id", "location_id").distinct())
+
+
+def load_templates(
+    *,
+    practitioner_ids: Collection[int],
+    location_ids: Collection[int] | None = None,
+    weekdays: Collection[int] | None = None,
+) -> list[TemplateSpec]:
+    """Every template of these practitioners (at these locations, on these weekdays).
+    Three queries."""
+    templates = AvailabilityTemplate.objects.filter(practitioner_id__in=list(practitioner_ids))
+    if location_ids is not None:
+        templates = templates.filter(location_id__in=list(location_ids))
+    if weekdays is not None:
+        templates = templates.filter(weekday__in=list(weekdays))
     rows = list(
         templates.values_list(
             "pk",
@@ -41,7 +57,8 @@ def load_templates(
     )
     if not rows:
         return []
-    template_ids = [row[0] for row in rows]
+    # The same filter as a subquery: no list of thousands of ids to send back.
+    template_ids = templates.values("pk")
     visit_types: dict[int, set[int]] = defaultdict(set)
     through = AvailabilityTemplate.visit_types.through.objects.filter(
         availabilitytemplate_id__in=template_ids

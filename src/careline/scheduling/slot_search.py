@@ -10,12 +10,13 @@ room/device of each required kind, the patient free, and the practitioner's rule
 new-patient count of the session included). Held time and frozen or other-type reserved
 blocks are not offered. Slots come earliest first; equal times nearest place first.
 
-How it stays fast: the range is scanned in growing chunks (1, 2, 4… days); each chunk costs
-one occupancy query for every practitioner, room and the patient; inside a chunk the
-template-days are taken in order of their session start, and the scan stops as soon as no
-later session can beat the slots found. A fixed number of queries besides: the visit type,
-practitioners (≤ 3), templates (3), locations, exceptions, rules, resources, and the
-patient's facts when a patient is given.
+How it stays fast: the range is scanned in growing chunks (6 hours, 12, 24… up to 16 days);
+inside a chunk the template-days are taken in order of their session start, in batches of
+``SESSION_BATCH`` with one occupancy query each (those practitioners, the rooms, the patient),
+and the scan stops as soon as no later session can beat the slots found. Besides, a fixed
+number of queries: the visit type, practitioners (≤ 3), where they work, locations,
+exceptions, rules, resources, the patient's facts when a patient is given — and the
+templates of each weekday the scan reaches (3).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from careline.scheduling.calendars import (
     Exceptions,
     load_exceptions,
     load_provider_rules,
+    load_template_places,
     load_templates,
 )
 from careline.scheduling.errors import RuleRefusal
@@ -83,6 +85,13 @@ from careline.scheduling.self_service import self_booking_dates
 
 MAX_RANGE_DAYS = 366
 MAX_LIMIT = 50
+# The range is scanned in chunks of 6 hours, then 12, 24 … up to 16 days: the next slots
+# are usually near, and each chunk reads only its own occupancy.
+FIRST_CHUNK_HOURS = 6
+LAST_CHUNK_HOURS = 16 * 24
+# Sessions are read in batches, earliest first, each with one occupancy query for its
+# practitioners: the scan usually stops inside the first batch.
+SESSION_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,16 +201,11 @@ def search_slots(
         specialty=visit_type.specialty, language=language, gender=gender
     )
     ranks, distances, location_filter = _places(places)
-    templates = [
-        template
-        for template in load_templates(
-            practitioner_ids=list(practitioners), location_ids=location_filter
-        )
-        if template.offers(visit_type.pk)
-    ]
-    if not templates:
+    pairs = load_template_places(practitioner_ids=list(practitioners), location_ids=location_filter)
+    if not pairs:
         return []
-    locations = list_locations(location_ids={template.location_id for template in templates})
+    practitioner_ids = {practitioner_id for practitioner_id, _ in pairs}
+    locations = list_locations(location_ids={location_id for _, location_id in pairs})
     windows = {
         location.time_zone: booking_window(
             now=now,
@@ -235,20 +239,16 @@ def search_slots(
         ranks=ranks,
         distances=distances,
         windows=windows,
-        rules=(
-            load_provider_rules(practitioner_ids={t.practitioner_id for t in templates})
-            if facts is not None
-            else {}
-        ),
+        rules=(load_provider_rules(practitioner_ids=practitioner_ids) if facts is not None else {}),
         resources=_resources(locations, visit_type.required_resource_kinds or []),
         exceptions=load_exceptions(
-            practitioner_ids={t.practitioner_id for t in templates},
+            practitioner_ids=practitioner_ids,
             start=start - timedelta(days=1),
             end=end + timedelta(days=1),
         ),
         now=now,
     )
-    return _scan(search, templates, start, end, limit)
+    return _scan(search, _Templates(search, location_filter), start, end, limit)
 
 
 def _places(
@@ -306,10 +306,9 @@ class _Busy:
         return True
 
 
-def _busy(
-    search: _Search, templates: Sequence[TemplateSpec], start: datetime, end: datetime
-) -> _Busy:
-    keys = [occupancy.practitioner_key(pk) for pk in {t.practitioner_id for t in templates}]
+def _busy(search: _Search, practitioner_ids: set[int], start: datetime, end: datetime) -> _Busy:
+    """What is taken in [start, end) of these practitioners, the rooms and the patient."""
+    keys = [occupancy.practitioner_key(pk) for pk in sorted(practitioner_ids)]
     keys += [
         occupancy.resource_key(pk)
         for kinds in search.resources.values()
@@ -361,15 +360,52 @@ class _Key:
     practitioner_id: int
 
 
+class _Templates:
+    """The templates offering the visit type, loaded per weekday as the scan needs them."""
+
+    def __init__(self, search: _Search, location_ids: list[int] | None) -> None:
+        self.search = search
+        self.location_ids = location_ids
+        self.by_weekday: dict[int, list[TemplateSpec]] = {}
+
+    def touching(self, start: datetime, end: datetime) -> list[TemplateSpec]:
+        """Templates of the weekdays [start, end) touches in any of the locations' zones."""
+        weekdays: set[int] = set()
+        for zone_name in {location.time_zone for location in self.search.locations.values()}:
+            zone = time_zone_of(zone_name)
+            day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+            while day <= last and len(weekdays) < 7:
+                weekdays.add(day.weekday())
+                day += timedelta(days=1)
+        missing = weekdays - set(self.by_weekday)
+        if missing:
+            for weekday in missing:
+                self.by_weekday[weekday] = []
+            for template in load_templates(
+                practitioner_ids=list(self.search.practitioners),
+                location_ids=self.location_ids,
+                weekdays=missing,
+            ):
+                if template.offers(self.search.visit_type_pk):
+                    self.by_weekday[template.weekday].append(template)
+        return [template for weekday in sorted(weekdays) for template in self.by_weekday[weekday]]
+
+
 def _scan(
-    search: _Search, templates: Sequence[TemplateSpec], start: datetime, end: datetime, limit: int
+    search: _Search, templates: _Templates, start: datetime, end: datetime, limit: int
 ) -> list[SlotOption]:
     found: list[tuple[_Key, Candidate]] = []
-    chunk_start, days = start, 1
+    chunk_start, hours = start, FIRST_CHUNK_HOURS
     while chunk_start < end and len(found) < limit:
-        chunk_end = min(end, chunk_start + timedelta(days=days))
-        found += _scan_chunk(search, templates, chunk_start, chunk_end, limit - len(found))
-        chunk_start, days = chunk_end, min(days * 2, 16)
+        chunk_end = min(end, chunk_start + timedelta(hours=hours))
+        found += _scan_chunk(
+            search,
+            templates.touching(chunk_start, chunk_end),
+            chunk_start,
+            chunk_end,
+            limit - len(found),
+        )
+        chunk_start, hours = chunk_end, min(hours * 2, LAST_CHUNK_HOURS)
     found.sort(key=lambda item: item[0])
     return [_option(search, candidate) for _, candidate in found[:limit]]
 
@@ -382,56 +418,85 @@ def _scan_chunk(
     limit: int,
 ) -> list[tuple[_Key, Candidate]]:
     """The best ``limit`` free slots starting in [start, end)."""
+    sessions = _sessions(search, templates, start, end)
+    if not sessions:
+        return []
+    new_counts = _new_patient_counts(search, templates, start, end)
+    best: list[tuple[_NegKey, Candidate]] = []  # a max-heap of the best ``limit`` by key
+    for batch_start in range(0, len(sessions), SESSION_BATCH):
+        batch = sessions[batch_start : batch_start + SESSION_BATCH]
+        if len(best) >= limit and batch[0][0] >= best[0][0].key:
+            break  # no later session can beat what was found
+        busy = _busy(search, {session[2].practitioner_id for session in batch}, start, end)
+        for session_key, day, template, zone in batch:
+            if len(best) >= limit and session_key >= best[0][0].key:
+                break
+            _scan_session(
+                search, busy, new_counts, session_key, day, template, zone, start, end, limit, best
+            )
+    return [(neg.key, candidate) for neg, candidate in best]
+
+
+def _sessions(
+    search: _Search, templates: Sequence[TemplateSpec], start: datetime, end: datetime
+) -> list[tuple[_Key, date, TemplateSpec, ZoneInfo]]:
+    """The template-days that overlap [start, end), keyed by the earliest slot they could
+    offer, in that order."""
     sessions = []
     for template in templates:
-        location = search.locations[template.location_id]
-        zone = time_zone_of(location.time_zone)
-        first = start.astimezone(zone).date()
-        last = end.astimezone(zone).date()
-        day = first
+        zone = time_zone_of(search.locations[template.location_id].time_zone)
+        day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
         while day <= last:
             if template.applies_on(day):
                 session_start = local_instant(day, template.start, zone)
-                practitioner = search.practitioners[template.practitioner_id]
-                key = _Key(
-                    session_start,
-                    search.ranks.get(template.location_id, 0),
-                    practitioner.display_name,
-                    practitioner.id,
-                )
-                sessions.append((key, day, template, zone))
+                if session_start < end and local_instant(day, template.end, zone) > start:
+                    practitioner = search.practitioners[template.practitioner_id]
+                    key = _Key(
+                        max(session_start, start),
+                        search.ranks.get(template.location_id, 0),
+                        practitioner.display_name,
+                        practitioner.id,
+                    )
+                    sessions.append((key, day, template, zone))
             day += timedelta(days=1)
-    if not sessions:
-        return []
     sessions.sort(key=lambda session: session[0])
-    busy = _busy(search, templates, start, end)
-    new_counts = _new_patient_counts(search, templates, start, end)
-    best: list[tuple[_NegKey, Candidate]] = []  # a max-heap of the best ``limit`` by key
-    for session_key, day, template, zone in sessions:
-        if len(best) >= limit and session_key >= best[0][0].key:
-            break  # no later session can beat what was found
-        exceptions = search.exceptions.for_session(template.practitioner_id, template.location_id)
-        for candidate in expand(
-            template,
-            day,
-            zone,
-            duration_minutes=int(search.duration.total_seconds() // 60),
-            visit_type_id=search.visit_type_pk,
-            now=search.now,
-            exceptions=exceptions,
-        ):
-            if not start <= candidate.starts_at < end:
-                continue
-            key = _Key(
-                candidate.starts_at, session_key.rank, session_key.name, session_key.practitioner_id
-            )
-            if len(best) >= limit and key >= best[0][0].key:
-                break
-            if _is_free(search, busy, new_counts, template, zone, candidate):
-                heapq.heappush(best, (_NegKey(key), candidate))
-                if len(best) > limit:
-                    heapq.heappop(best)
-    return [(neg.key, candidate) for neg, candidate in best]
+    return sessions
+
+
+def _scan_session(
+    search: _Search,
+    busy: _Busy,
+    new_counts: Counter[tuple[int, date, str]],
+    session_key: _Key,
+    day: date,
+    template: TemplateSpec,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    best: list[tuple[_NegKey, Candidate]],
+) -> None:
+    """Push the session's free slots that beat the worst of ``best`` (kept at ``limit``)."""
+    for candidate in expand(
+        template,
+        day,
+        zone,
+        duration_minutes=int(search.duration.total_seconds() // 60),
+        visit_type_id=search.visit_type_pk,
+        now=search.now,
+        exceptions=search.exceptions.for_session(template.practitioner_id, template.location_id),
+    ):
+        if not start <= candidate.starts_at < end:
+            continue
+        key = _Key(
+            candidate.starts_at, session_key.rank, session_key.name, session_key.practitioner_id
+        )
+        if len(best) >= limit and key >= best[0][0].key:
+            return
+        if _is_free(search, busy, new_counts, template, zone, candidate):
+            heapq.heappush(best, (_NegKey(key), candidate))
+            if len(best) > limit:
+                heapq.heappop(best)
 
 
 @dataclass(frozen=True, slots=True)
