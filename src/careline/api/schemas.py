@@ -39,6 +39,8 @@ if TYPE_CHECKING:
         RelatedPerson,
         SocialNeed,
     )
+    from careline.scheduling.models import Appointment
+    from careline.scheduling.selectors import PatientAppointments
 
 # Every schema reads the attributes of the row or result it presents; ``resolve_*`` names what
 # is derived. The summary is validated with its ``PatientSummary`` as context
@@ -281,6 +283,50 @@ class BannerOut(Sourced):
         return summary_of(context).registry.caregivers
 
 
+class SummaryAppointmentOut(Schema):  # read from a ``scheduling`` Appointment
+    public_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    visit_type_id: uuid.UUID
+    visit_type_name: str
+    practitioner_id: uuid.UUID
+    practitioner_name: str
+    location_id: uuid.UUID
+    location_name: str
+
+    @staticmethod
+    def resolve_visit_type_id(appointment: Appointment) -> uuid.UUID:
+        return appointment.visit_type.public_id
+
+    @staticmethod
+    def resolve_visit_type_name(appointment: Appointment) -> str:
+        return appointment.visit_type.name
+
+    @staticmethod
+    def resolve_practitioner_id(appointment: Appointment) -> uuid.UUID:
+        return appointment.practitioner.public_id
+
+    @staticmethod
+    def resolve_practitioner_name(appointment: Appointment) -> str:
+        return appointment.practitioner.display_name
+
+    @staticmethod
+    def resolve_location_id(appointment: Appointment) -> uuid.UUID:
+        return appointment.location.public_id
+
+    @staticmethod
+    def resolve_location_name(appointment: Appointment) -> str:
+        return appointment.location.name
+
+
+class AppointmentsOut(Schema):  # read from a ``scheduling.selectors.PatientAppointments``
+    upcoming: list[SummaryAppointmentOut] = Field(
+        description="Booked or arrived, not yet over; soonest first (at most 10)."
+    )
+    missed: list[SummaryAppointmentOut] = Field(description="No-shows, latest first (at most 5).")
+
+
 class PatientSummaryOut(Schema):
     patient_id: uuid.UUID
     is_break_glass: bool
@@ -295,6 +341,9 @@ class PatientSummaryOut(Schema):
     primary_care_practitioner: PractitionerRefOut | None
     care_team: list[CareTeamMemberOut]
     clinical: ClinicalOut | None
+    appointments: AppointmentsOut | None = Field(
+        description="Upcoming and missed appointments; null without scheduling.view_schedule."
+    )
     timeline: TimelinePageOut
 
     @classmethod
@@ -344,11 +393,16 @@ class PatientSummaryOut(Schema):
         return summary.registry.care_team
 
     @staticmethod
+    def resolve_appointments(summary: PatientSummary) -> PatientAppointments | None:
+        return summary.appointments
+
+    @staticmethod
     def resolve_timeline(summary: PatientSummary) -> TimelinePage:
         return summary.registry.timeline
 
 
 __all__ = [
+    "AppointmentsOut",
     "BannerOut",
     "CareTeamMemberOut",
     "CaregiverOut",

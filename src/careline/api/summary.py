@@ -4,7 +4,8 @@ It composes the registry view (``patients``, layer 1) with the clinical summary 
 layer 2), so it lives in the API assembly. The patient is checked and audited once, by the
 registry view (which also reads the first timeline page); the clinical half reuses that
 access. Clinical facts are included only for actors holding ``clinical.view_clinical``
-(else ``null``).
+(else ``null``), upcoming and missed appointments (``scheduling``, layer 3) only for actors
+holding ``scheduling.view_schedule``.
 
 A fixed number of queries whatever the patient's history (every list is bounded).
 """
@@ -29,6 +30,7 @@ from careline.platform.actors import actor_from_request
 from careline.platform.authorization import api_requires_permission
 from careline.platform.models import AuditChannel
 from careline.platform.permissions import Permission
+from careline.scheduling.selectors import PatientAppointments, list_patient_appointments
 
 router = Router(tags=["patients"])
 
@@ -40,6 +42,7 @@ class PatientSummary:
     registry: PatientRegistryView
     clinical: ClinicalSummary | None  # None: the caller may not see clinical facts
     today: date
+    appointments: PatientAppointments | None = None  # None: may not see the schedule
 
     @property
     def allergy_banner(self) -> AllergyBanner | None:
@@ -56,7 +59,14 @@ def get_patient_summary(request: HttpRequest, patient_id: uuid.UUID) -> PatientS
     clinical = (
         summarize(registry.access) if actor.has_permission(Permission.VIEW_CLINICAL) else None
     )
-    return PatientSummaryOut.of(PatientSummary(registry, clinical, today=_clinic_today()))
+    appointments = (
+        list_patient_appointments(patient=registry.patient, now=clock.now())
+        if actor.has_permission(Permission.VIEW_SCHEDULE)
+        else None
+    )
+    return PatientSummaryOut.of(
+        PatientSummary(registry, clinical, today=_clinic_today(), appointments=appointments)
+    )
 
 
 def _clinic_today() -> date:

@@ -318,8 +318,10 @@ def test_summary_answers_exactly_these_fields(
         "primary_care_practitioner",
         "care_team",
         "clinical",
+        "appointments",
         "timeline",
     }
+    assert body["appointments"] == {"upcoming": [], "missed": []}
     assert (body["patient_id"], body["is_break_glass"]) == (str(patient.public_id), False)
     assert body["banner"] == {
         "source_system": "careline",
