@@ -54,6 +54,7 @@ __all__ = [
     "get_appointment_with_history",
     "get_booking_patient",
     "get_patient_appointment",
+    "get_patient_appointments",
     "get_patient_hold",
     "get_provider_rule",
     "get_red_flag_list",
@@ -96,6 +97,19 @@ def get_appointment(*, actor: Actor, appointment_id: uuid.UUID) -> Appointment:
 class PatientAppointments:
     upcoming: list[Appointment]  # booked or arrived, not yet ended; soonest first
     missed: list[Appointment]  # no-shows, latest first
+
+
+def get_patient_appointments(
+    *, actor: Actor, patient_id: uuid.UUID, now: datetime
+) -> PatientAppointments:
+    """Upcoming and missed appointments of one patient, after the access check (audited)."""
+    access = access_patient(
+        actor=actor,
+        patient_id=patient_id,
+        permission=Permission.VIEW_SCHEDULE,
+        resource_type="Appointment",
+    )
+    return list_patient_appointments(patient=access.patient, now=now)
 
 
 def list_patient_appointments(*, patient: Patient, now: datetime) -> PatientAppointments:

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from careline.scheduling.views import appointments, booking, configuration
+from careline.scheduling.views import appointments, booking, configuration, patient_card
 
 app_name = "scheduling"
 
@@ -12,6 +12,11 @@ urlpatterns: list[URLPattern] = [
     path("book/", booking.book, name="book"),
     path("overbook/", booking.overbook, name="overbook"),
     path("day/", appointments.day_list, name="day"),
+    path(
+        "patients/<uuid:patient_id>/appointments/",
+        patient_card.patient_appointments,
+        name="patient_appointments",
+    ),
     path("appointments/<uuid:appointment_id>/", appointments.appointment, name="appointment"),
     path("appointments/<uuid:appointment_id>/cancel/", appointments.cancel, name="cancel"),
     path(
