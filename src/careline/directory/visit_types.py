@@ -45,6 +45,7 @@ __all__ = [
     "PortalBooking",
     "PractitionerInfo",
     "PractitionerPlace",
+    "SpecialtyMembers",
     "create_visit_type",
     "get_visit_type",
     "list_locations",
@@ -54,6 +55,7 @@ __all__ = [
     "practitioner_ids_in_specialty",
     "resolve_location_ids",
     "resolve_practitioner_ids",
+    "specialty_members",
     "time_zone_of",
     "update_visit_type",
 ]
@@ -198,6 +200,18 @@ def _fold(text: str) -> str:
     return text.strip().casefold()
 
 
+@dataclass(frozen=True, slots=True)
+class SpecialtyMembers:
+    """The practitioners offering a specialty; ``ids`` None: every one (no specialty)."""
+
+    ids: frozenset[int] | None
+
+
+def specialty_members(*, specialty: str) -> SpecialtyMembers:
+    ids = practitioner_ids_in_specialty(specialty=specialty)
+    return SpecialtyMembers(frozenset(ids) if ids is not None else None)
+
+
 def practitioner_ids_in_specialty(*, specialty: str) -> set[int] | None:
     """Primary keys of the active practitioners offering ``specialty``; None for "anyone"
     (a blank specialty). Two queries."""
@@ -227,14 +241,17 @@ def list_offering_practitioners(
     language: str = "",
     gender: str = "",
     practitioner_ids: Collection[int] | None = None,
+    in_specialty: SpecialtyMembers | None = None,
 ) -> dict[int, PractitionerInfo]:
     """Active practitioners offering ``specialty`` who speak ``language`` (a BCP-47 tag or
     its primary subtag: "es" matches "es-MX") and are of ``gender``; optionally only among
-    ``practitioner_ids``. At most three queries."""
-    in_specialty = practitioner_ids_in_specialty(specialty=specialty)
+    ``practitioner_ids``. At most three queries (one when ``in_specialty``, the answer of
+    ``specialty_members`` for the same specialty, is given)."""
+    members = in_specialty or specialty_members(specialty=specialty)
+    in_specialty_ids = members.ids
     practitioners = Practitioner.objects.filter(is_active=True)
-    if in_specialty is not None:
-        practitioners = practitioners.filter(pk__in=in_specialty)
+    if in_specialty_ids is not None:
+        practitioners = practitioners.filter(pk__in=in_specialty_ids)
     if practitioner_ids is not None:
         practitioners = practitioners.filter(pk__in=list(practitioner_ids))
     if gender:

@@ -18,11 +18,13 @@ from django.db import IntegrityError, transaction
 
 from careline.directory.visit_types import (
     LocationInfo,
+    SpecialtyMembers,
     get_visit_type,
     list_locations,
     list_offering_practitioners,
     resolve_location_ids,
     resolve_practitioner_ids,
+    specialty_members,
     time_zone_of,
 )
 from careline.patients.access import PatientAccess
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
     from careline.patients.models import Patient
 
 MAX_OCCURRENCES = 52
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999  # far inside what date arithmetic can reach
 _TAKEN = "That time was just taken. Pick another slot."
 
 
@@ -84,6 +87,7 @@ class SlotRequest:
     practitioner_public_id: uuid.UUID
     practitioner_name: str
     location: LocationInfo
+    in_specialty: SpecialtyMembers
 
     @property
     def zone(self) -> ZoneInfo:
@@ -117,8 +121,11 @@ def resolve_slot_request(
         raise NotFound("No such practitioner.", details={"practitioner_id": str(practitioner_id)})
     if location_pk is None:
         raise NotFound("No such location.", details={"location_id": str(location_id)})
+    in_specialty = specialty_members(specialty=visit_type.specialty)
     offering = list_offering_practitioners(
-        specialty=visit_type.specialty, practitioner_ids=[practitioner_pk]
+        specialty=visit_type.specialty,
+        practitioner_ids=[practitioner_pk],
+        in_specialty=in_specialty,
     )
     if practitioner_pk not in offering:
         raise SlotNotOffered(
@@ -131,6 +138,7 @@ def resolve_slot_request(
         practitioner_public_id=practitioner_id,
         practitioner_name=offering[practitioner_pk].display_name,
         location=list_locations(location_ids=[location_pk])[location_pk],
+        in_specialty=in_specialty,
     )
 
 
@@ -138,6 +146,11 @@ def as_utc(starts_at: datetime) -> datetime:
     if starts_at.tzinfo is None or starts_at.utcoffset() is None:
         raise ValidationFailed(
             "Give the start with its time zone offset, e.g. 2026-06-01T09:00:00-04:00.",
+            details={"field": "starts_at"},
+        )
+    if not EARLIEST_YEAR <= starts_at.year <= LATEST_YEAR:
+        raise ValidationFailed(
+            f"The start must fall in the years {EARLIEST_YEAR} to {LATEST_YEAR}.",
             details={"field": "starts_at"},
         )
     return starts_at.astimezone(UTC)
@@ -207,7 +220,11 @@ def check_offered(request: SlotRequest, starts: Sequence[datetime], *, now: date
 def judge_criteria(request: SlotRequest, patient: Patient, now: datetime) -> PatientFacts:
     today = now.astimezone(request.zone).date()
     facts = gather_patient_facts(
-        patient=patient, visit_type=request.visit_type, today=today, now=now
+        patient=patient,
+        visit_type=request.visit_type,
+        today=today,
+        now=now,
+        in_specialty=request.in_specialty,
     )
     violations = check_criteria(request.visit_type, facts)
     if violations:

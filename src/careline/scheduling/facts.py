@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 
 from careline.clinical.selectors import has_encounter_since
-from careline.directory.visit_types import practitioner_ids_in_specialty
+from careline.directory.visit_types import SpecialtyMembers, specialty_members
 from careline.patients.selectors import list_current_payers
 from careline.scheduling.models import Appointment, AppointmentStatus, ReferralOnFile
 from careline.scheduling.rules import PatientFacts
@@ -39,19 +39,32 @@ def established_since(now: datetime) -> datetime:
 
 
 def gather_patient_facts(
-    *, patient: Patient, visit_type: VisitType, today: date, now: datetime
+    *,
+    patient: Patient,
+    visit_type: VisitType,
+    today: date,
+    now: datetime,
+    in_specialty: SpecialtyMembers | None = None,
 ) -> PatientFacts:
     payers = list_current_payers(patient=patient, day=today)
     return PatientFacts(
         age=patient.age_on(today),
         sex=patient.sex,
         payers=frozenset(payer.strip().casefold() for payer in payers if payer.strip()),
-        is_established=is_established(patient=patient, specialty=visit_type.specialty, now=now),
+        is_established=is_established(
+            patient=patient, specialty=visit_type.specialty, now=now, in_specialty=in_specialty
+        ),
         has_referral=has_referral(patient=patient, visit_type=visit_type, today=today),
     )
 
 
-def is_established(*, patient: Patient, specialty: str, now: datetime) -> bool:
+def is_established(
+    *,
+    patient: Patient,
+    specialty: str,
+    now: datetime,
+    in_specialty: SpecialtyMembers | None = None,
+) -> bool:
     since = established_since(now)
     completed = Appointment.objects.filter(
         patient=patient, status=AppointmentStatus.COMPLETED, starts_at__gte=since
@@ -60,7 +73,7 @@ def is_established(*, patient: Patient, specialty: str, now: datetime) -> bool:
         completed = completed.filter(visit_type__specialty__iexact=specialty.strip())
     if completed.exists():
         return True
-    practitioners = practitioner_ids_in_specialty(specialty=specialty)
+    practitioners = (in_specialty or specialty_members(specialty=specialty)).ids
     if practitioners is not None and not practitioners:
         return False
     return has_encounter_since(patient=patient, since=since, practitioner_ids=practitioners)

@@ -103,11 +103,8 @@ def get_patient_appointments(
     *, actor: Actor, patient_id: uuid.UUID, now: datetime
 ) -> PatientAppointments:
     """Upcoming and missed appointments of one patient, after the access check (audited)."""
-    access = access_patient(
-        actor=actor,
-        patient_id=patient_id,
-        permission=Permission.VIEW_SCHEDULE,
-        resource_type="Appointment",
+    access = access_for_scheduling(
+        actor, patient_id, permission=Permission.VIEW_SCHEDULE, resource_type="Appointment"
     )
     return list_patient_appointments(patient=access.patient, now=now)
 

@@ -39,6 +39,7 @@ from careline.directory.visit_types import (
     list_locations,
     list_offering_practitioners,
     resolve_location_ids,
+    specialty_members,
     time_zone_of,
 )
 from careline.patients.access import is_self_service
@@ -59,6 +60,7 @@ from careline.scheduling.availability import (
     local_instant,
     part_of_day,
 )
+from careline.scheduling.booking import EARLIEST_YEAR, LATEST_YEAR
 from careline.scheduling.calendars import (
     Exceptions,
     load_exceptions,
@@ -166,6 +168,11 @@ def search_slots(
         )
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit is 1 to {MAX_LIMIT}.", details={"parameter": "limit"})
+    if not all(EARLIEST_YEAR <= day.year <= LATEST_YEAR for day in (date_from, date_to)):
+        raise ValidationFailed(
+            f"Search dates fall in the years {EARLIEST_YEAR} to {LATEST_YEAR}.",
+            details={"parameter": "date_from"},
+        )
     if not date_from <= date_to or (date_to - date_from).days >= MAX_RANGE_DAYS:
         raise ValidationFailed(
             f"date_to must be on or after date_from, at most {MAX_RANGE_DAYS} days on.",
@@ -173,6 +180,7 @@ def search_slots(
         )
     visit_type = get_visit_type(visit_type_id=visit_type_id)
     now = clock.now()
+    in_specialty = specialty_members(specialty=visit_type.specialty)
     facts, patient_pk = None, None
     if patient_id is not None:
         access = access_for_scheduling(
@@ -191,14 +199,18 @@ def search_slots(
             if date_from > date_to:
                 return []
         facts = gather_patient_facts(
-            patient=access.patient, visit_type=visit_type, today=today, now=now
+            patient=access.patient,
+            visit_type=visit_type,
+            today=today,
+            now=now,
+            in_specialty=in_specialty,
         )
         violations = check_criteria(visit_type, facts)
         if violations:
             raise RuleRefusal(violations)
         patient_pk = access.patient.pk
     practitioners = list_offering_practitioners(
-        specialty=visit_type.specialty, language=language, gender=gender
+        specialty=visit_type.specialty, language=language, gender=gender, in_specialty=in_specialty
     )
     ranks, distances, location_filter = _places(places)
     pairs = load_template_places(practitioner_ids=list(practitioners), location_ids=location_filter)

@@ -250,3 +250,37 @@ def test_a_patient_out_of_scope_needs_break_glass(clinic: Clinic) -> None:
         headers(clinic),
     )
     assert (unknown.status_code, error(unknown)["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/scheduling/slots", {"date_from": "9999-12-31", "date_to": "9999-12-31"}),
+        ("get", "/api/scheduling/slots", {"date_from": "0001-01-01", "date_to": "0001-01-02"}),
+        ("get", "/api/scheduling/slots", {"date_from": "2026-06-02", "date_to": "2026-06-01"}),
+        ("get", "/api/scheduling/slots", {"date_from": "2026-06-02", "date_to": "2028-06-01"}),
+        ("post", "/api/scheduling/appointments", {"starts_at": "9999-12-31T23:59:00+00:00"}),
+        ("post", "/api/scheduling/appointments", {"starts_at": "0001-01-01T00:00:00+00:00"}),
+        ("post", "/api/scheduling/holds", {"starts_at": "9999-12-31T23:59:00-12:00"}),
+    ],
+)
+def test_extreme_dates_answer_422_not_500(
+    clinic: Clinic, method: str, path: str, body: dict[str, Any]
+) -> None:
+    auth = headers(clinic)
+    if method == "get":
+        query = {"visit_type": str(clinic.visit_type.public_id), **body}
+        response = Client().get(path, query, headers=auth)
+    else:
+        response = post(path, {**booking_body(clinic, at(TUESDAY, 9)), **body}, auth)
+    assert (response.status_code, error(response)["code"]) == (422, "validation_failed")
+
+
+def test_rescheduling_to_the_end_of_time_answers_422(clinic: Clinic) -> None:
+    [appointment] = services.book_appointment(**clinic.booking(at(TUESDAY, 9)))
+    response = post(
+        f"/api/scheduling/appointments/{appointment.public_id}/reschedule",
+        {"starts_at": "9999-12-31T23:00:00+00:00"},
+        headers(clinic),
+    )
+    assert (response.status_code, error(response)["code"]) == (422, "validation_failed")
