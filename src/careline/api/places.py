@@ -14,7 +14,6 @@ order, is decided once, by ``directory.selectors`` (the staff page calls the sam
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Literal
 
 from django.http import HttpRequest
@@ -38,8 +37,6 @@ from careline.platform.models import AuditChannel
 from careline.platform.permissions import Permission
 
 router = Router(tags=["directory"])
-
-PATIENT_HOME = "the patient's home"
 
 
 class NearestFilters(Schema):
@@ -200,13 +197,9 @@ def resolve_origin(*, actor: Actor, filters: NearestFilters) -> geo.Point:
 def patient_origin(*, actor: Actor, patient_id: uuid.UUID) -> geo.Point:
     """The patient's home (coordinates, else ZIP centroid), after one audited access check."""
     patient = access_patient(actor=actor, patient_id=patient_id).patient
-    home = geo.point_of_home(
-        latitude=patient.latitude, longitude=patient.longitude, postal_code=patient.postal_code
+    return geo.origin_of_home(
+        latitude=patient.latitude,
+        longitude=patient.longitude,
+        postal_code=patient.postal_code,
+        parameter="patient",
     )
-    if home is None:
-        raise ValidationFailed(
-            "This patient has no home coordinates or known ZIP on file: "
-            "search by ZIP or address instead.",
-            details={"parameter": "patient"},
-        )
-    return replace(home, label=PATIENT_HOME, zip_code="")

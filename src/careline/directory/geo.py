@@ -192,6 +192,24 @@ def point_of_home(
     return Point(area.latitude, area.longitude, label="home ZIP", zip_code=area.zip_code)
 
 
+PATIENT_HOME = "the patient's home"
+
+
+def origin_of_home(
+    *, latitude: float | None, longitude: float | None, postal_code: str, parameter: str
+) -> Point:
+    """A patient's home as a search origin, labelled (never located) in what is shown;
+    422 naming ``parameter`` when she has neither coordinates nor a known ZIP on file."""
+    home = point_of_home(latitude=latitude, longitude=longitude, postal_code=postal_code)
+    if home is None:
+        raise ValidationFailed(
+            "This patient has no home coordinates or known ZIP on file: "
+            "search by ZIP or address instead.",
+            details={"parameter": parameter},
+        )
+    return Point(home.latitude, home.longitude, label=PATIENT_HOME)
+
+
 def distance_km(a: Point, b: Point) -> float:
     return float(
         haversine((a.latitude, a.longitude), (b.latitude, b.longitude), unit=Unit.KILOMETERS)

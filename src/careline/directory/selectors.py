@@ -180,19 +180,25 @@ class Nearest(Generic[T]):
 
 
 def list_nearest_locations(
-    *, origin: geo.Point, limit: int = DEFAULT_LIMIT, radius_km: float | None = None
+    *,
+    origin: geo.Point,
+    limit: int = DEFAULT_LIMIT,
+    radius_km: float | None = None,
+    location_ids: Collection[uuid.UUID] | None = None,
 ) -> Nearest[NearbyLocation]:
-    """The active locations nearest to ``origin`` (within ``radius_km`` when given)."""
+    """The active locations nearest to ``origin`` (within ``radius_km`` when given; only
+    those of ``location_ids`` when given — e.g. where a visit type is offered)."""
     validate_search_bounds(limit=limit, radius_km=radius_km)
+    locations = _locations()
+    if location_ids is not None:
+        locations = locations.filter(public_id__in=list(location_ids))
 
     def placed_within(radius: float) -> list[_Candidate[Location]]:
-        rows = _locations().filter(_box_filter(geo.bounding_box(origin, radius), prefix=""))
+        rows = locations.filter(_box_filter(geo.bounding_box(origin, radius), prefix=""))
         return _ranked(origin, radius, [(row, row) for row in rows])
 
     placed = _expanding(radius_km, limit, placed_within)
-    unplaced = _ranked(
-        origin, radius_km, [(row, row) for row in _locations().filter(_unplaced(""))]
-    )
+    unplaced = _ranked(origin, radius_km, [(row, row) for row in locations.filter(_unplaced(""))])
     nearest = sorted([*placed, *(c for c in unplaced if c.point)], key=_Candidate.order)[:limit]
     unknown = sorted((c.row for c in unplaced if c.point is None), key=lambda row: row.name)
     moment = clock.now()

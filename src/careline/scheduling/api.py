@@ -28,7 +28,7 @@ from careline.scheduling import selectors, services
 from careline.scheduling.booking import MAX_OCCURRENCES
 from careline.scheduling.errors import SlotTaken
 from careline.scheduling.models import Appointment, CancelReason, Hold
-from careline.scheduling.selectors import Place, SlotOption
+from careline.scheduling.selectors import Place, PlaceQuery, SlotOption
 from careline.scheduling.waitlist.api import router as waitlist_router
 
 router = Router(tags=["scheduling"])
@@ -72,6 +72,15 @@ class SlotFilters(Schema):
     patient: uuid.UUID | None = None
     location: list[uuid.UUID] | None = Field(
         None, description="Location ids, nearest first (repeat the parameter); none: anywhere."
+    )
+    zip: str | None = Field(
+        None, max_length=20, description="Nearest first from this ZIP (or ZIP+4)."
+    )
+    address: str | None = Field(
+        None, max_length=300, description="Nearest first from this US address (its ZIP)."
+    )
+    near_patient: bool = Field(
+        False, description="Nearest first from the patient's home (needs patient)."
     )
     date_from: date
     date_to: date
@@ -185,22 +194,33 @@ def get_visit_types(request: HttpRequest) -> list[Any]:
     return list_visit_types()
 
 
-@router.get("slots", response=list[SlotOut], summary="Search the next free slots")
+@router.get(
+    "slots",
+    response=list[SlotOut],
+    summary="Search the next free slots (near a ZIP, an address or the patient's home)",
+    description=(
+        "Without a place: the next free slots, earliest first. With one of zip, address or "
+        "near_patient: the nearest locations offering the visit type (at most "
+        f"{selectors.NEAREST_PLACES}), nearest first, each with its next free slots and "
+        "distance_km — the order the Schedule page shows."
+    ),
+)
 @api_requires_permission(Permission.VIEW_SCHEDULE, resource_type="Slot")
 def search_slots(request: HttpRequest, filters: Query[SlotFilters]) -> list[SlotOption]:
-    return selectors.search_slots(
+    return selectors.search_slots_near(
         actor=_actor(request),
         visit_type_id=filters.visit_type,
         patient_id=filters.patient,
-        places=[Place(location_id) for location_id in filters.location]
-        if filters.location
-        else None,
+        place=PlaceQuery(
+            zip_code=filters.zip, address=filters.address, near_patient=filters.near_patient
+        ),
+        location_ids=filters.location or (),
         date_from=filters.date_from,
         date_to=filters.date_to,
         language=filters.language,
         gender=filters.gender,
         limit=filters.limit,
-    )
+    ).options
 
 
 @router.post("holds", response={201: HoldOut}, summary="Hold a slot for a few minutes")

@@ -36,7 +36,8 @@ def _field_error(form: forms.Form, error: ValidationFailed) -> None:
 
 
 class SlotSearchForm(forms.Form):
-    """GET parameters of the Schedule page (ids, dates and preferences: no PHI)."""
+    """The Schedule page's search. A place may be the patient's address, so the page POSTs
+    it (never in a URL); links back to the page carry only ids and dates (GET)."""
 
     patient = forms.UUIDField(widget=forms.HiddenInput)
     visit_type = forms.ChoiceField(label="Visit type")
@@ -46,6 +47,14 @@ class SlotSearchForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every location.",
     )
+    place = forms.CharField(
+        label="Near (ZIP or address)",
+        max_length=300,
+        required=False,
+        strip=True,
+        help_text="Nearest locations first, with the distance.",
+    )
+    near_patient = forms.BooleanField(label="Near the patient's home", required=False)
     date_from = forms.DateField(label="From", widget=DATE_INPUT)
     date_to = forms.DateField(label="To", widget=DATE_INPUT)
     language = forms.RegexField(
@@ -80,6 +89,8 @@ class SlotSearchForm(forms.Form):
             self.add_error("date_to", "The last day is before the first.")
         elif start and end and (end - start).days >= MAX_RANGE_DAYS:
             self.add_error("date_to", f"Search at most {MAX_RANGE_DAYS} days at a time.")
+        if cleaned.get("place") and cleaned.get("near_patient"):
+            self.add_error("place", "Give a ZIP or an address, or tick the patient's home.")
         return cleaned
 
     add_service_error = _field_error

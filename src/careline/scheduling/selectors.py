@@ -21,6 +21,13 @@ from careline.scheduling.models import (
     Hold,
     RedFlagList,
 )
+from careline.scheduling.nearest_slots import (
+    NEAREST_PLACES,
+    PlaceQuery,
+    SlotsNear,
+    list_offering_location_ids,
+    search_slots_near,
+)
 from careline.scheduling.schedule_selectors import (
     DAY_LIMIT,
     Bookables,
@@ -44,12 +51,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DAY_LIMIT",
     "MAX_LIMIT",
+    "NEAREST_PLACES",
     "Bookables",
     "PatientAppointments",
     "PatientLabel",
     "PatientSchedule",
     "Place",
+    "PlaceQuery",
     "SlotOption",
+    "SlotsNear",
     "get_appointment",
     "get_appointment_with_history",
     "get_booking_patient",
@@ -62,12 +72,14 @@ __all__ = [
     "list_bookables",
     "list_day_appointments",
     "list_exceptions",
+    "list_offering_location_ids",
     "list_patient_appointments",
     "list_patient_schedule",
     "list_provider_rules",
     "list_red_flag_lists",
     "list_templates",
     "search_slots",
+    "search_slots_near",
 ]
 
 UPCOMING_LIMIT = 10

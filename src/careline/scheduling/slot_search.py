@@ -154,8 +154,11 @@ def search_slots(
     language: str = "",
     gender: str = "",
     limit: int = 10,
+    per_place: int | None = None,
 ) -> list[SlotOption]:
-    """The next ``limit`` free slots (see the module docstring). With a patient, her
+    """The next ``limit`` free slots (see the module docstring). With ``places`` and
+    ``per_place``, place by place instead, nearest first: each place's next ``per_place``
+    slots (earliest first), ``limit`` in all. With a patient, her
     criteria are judged first (``RuleRefusal`` naming the rule) and the read is audited.
     A portal account searches for a patient it acts for, only what she may book herself
     (``self_service``), and only on the dates a ticket allows when it is a ticket's."""
@@ -173,6 +176,8 @@ def search_slots(
             f"Search dates fall in the years {EARLIEST_YEAR} to {LATEST_YEAR}.",
             details={"parameter": "date_from"},
         )
+    if per_place is not None and not 1 <= per_place <= limit:
+        raise ValidationFailed("per_place is 1 to limit.", details={"parameter": "per_place"})
     if not date_from <= date_to or (date_to - date_from).days >= MAX_RANGE_DAYS:
         raise ValidationFailed(
             f"date_to must be on or after date_from, at most {MAX_RANGE_DAYS} days on.",
@@ -260,7 +265,9 @@ def search_slots(
         ),
         now=now,
     )
-    return _scan(search, _Templates(search, location_filter), start, end, limit)
+    if per_place is None or places is None:
+        return _scan(search, _Templates(search, location_filter), start, end, limit)
+    return _scan_by_place(search, start, end, limit, per_place)
 
 
 def _places(
@@ -420,6 +427,19 @@ def _scan(
         chunk_start, hours = chunk_end, min(hours * 2, LAST_CHUNK_HOURS)
     found.sort(key=lambda item: item[0])
     return [_option(search, candidate) for _, candidate in found[:limit]]
+
+
+def _scan_by_place(
+    search: _Search, start: datetime, end: datetime, limit: int, per_place: int
+) -> list[SlotOption]:
+    """Each place's next ``per_place`` slots, the places in their given order."""
+    found: list[SlotOption] = []
+    for location_pk in sorted(search.ranks, key=search.ranks.__getitem__):
+        if len(found) >= limit:
+            break
+        here = _Templates(search, [location_pk])
+        found += _scan(search, here, start, end, min(per_place, limit - len(found)))
+    return found
 
 
 def _scan_chunk(

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from careline.directory.visit_types import get_visit_type, list_visit_types
 from careline.patients.selectors import SEARCH_LIMIT, search_patients
@@ -73,13 +73,16 @@ def _overbook_form(search: SlotSearchForm) -> OverbookForm:
 
 
 @staff_view
-@require_GET
+@require_http_methods(["GET", "POST"])
 @requires_permission(Permission.BOOK_APPOINTMENT, resource_type="Slot")
 def schedule(request: HttpRequest) -> HttpResponse:
-    """The search form; with a patient and a visit type, the next free slots."""
+    """The search form; with a patient and a visit type, the next free slots (near the
+    place given, nearest first). The form POSTs (a place may be the patient's address);
+    links back here GET with ids only."""
     # Choosing a patient (only ``patient`` given) starts an unbound search form for her.
-    patient_id = request.GET.get("patient", "")
-    form = _search_form(request.GET if "visit_type" in request.GET else None)
+    data = request.POST if request.method == "POST" else request.GET
+    patient_id = data.get("patient", "")
+    form = _search_form(data if "visit_type" in data else None)
     if not form.is_bound:
         form.initial["patient"] = patient_id
     context: dict[str, Any] = {"form": form, "options": None}
@@ -89,12 +92,41 @@ def schedule(request: HttpRequest) -> HttpResponse:
         )
     if form.is_bound and form.is_valid():
         try:
-            context["options"] = _search(request, form.cleaned_data, RESULT_LIMIT)
-        except (RuleRefusal, ValidationFailed) as error:
+            found = _search_near(request, form.cleaned_data)
+        except ValidationFailed as error:
+            if _place_error(error):
+                form.add_error("place", error.message)
+            else:
+                context["refusal"] = error
+        except RuleRefusal as error:
             context["refusal"] = error
+        else:
+            context.update(options=found.options, origin=found.origin, near=found.locations)
     if "patient" in context:
         context["overbook_form"] = _overbook_form(form)
     return render(request, "scheduling/schedule.html", context)
+
+
+def _search_near(request: HttpRequest, cleaned: dict[str, Any]) -> selectors.SlotsNear:
+    return selectors.search_slots_near(
+        actor=actor_from_request(request),
+        visit_type_id=uuid.UUID(str(cleaned["visit_type"])),
+        patient_id=cleaned["patient"],
+        place=selectors.PlaceQuery(
+            address=cleaned["place"] or None, near_patient=cleaned["near_patient"]
+        ),
+        location_ids=[uuid.UUID(str(value)) for value in cleaned["location"]],
+        date_from=cleaned["date_from"],
+        date_to=cleaned["date_to"],
+        language=cleaned["language"],
+        gender=cleaned["gender"],
+        limit=RESULT_LIMIT,
+    )
+
+
+def _place_error(error: ValidationFailed) -> bool:
+    details = error.details if isinstance(error.details, dict) else {}
+    return details.get("parameter") in {"address", "zip", "near_patient"}
 
 
 def _is_uuid(text: str) -> bool:
