@@ -19,6 +19,7 @@ from careline.scheduling.slot_search import MAX_RANGE_DAYS
 GENDERS = (("", "Any"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
 DEFAULT_RANGE_DAYS = 30
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+TICKET_WINDOW_WEEKS = (2, 4)  # the usual "follow-up within 2 to 4 weeks"
 
 
 def set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
@@ -148,6 +149,32 @@ class OverbookForm(forms.Form):
         label="Start", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     overbook_reason = forms.CharField(label="Reason", max_length=300, strip=True)
+
+
+class TicketForm(forms.Form):
+    """Staff let the patient book one visit herself on the portal within a window ("book a
+    follow-up within 2 to 4 weeks")."""
+
+    patient = forms.UUIDField(widget=forms.HiddenInput)
+    visit_type = forms.ChoiceField(label="Visit type")
+    earliest_date = forms.DateField(label="From", widget=DATE_INPUT)
+    latest_date = forms.DateField(label="To", widget=DATE_INPUT)
+    note = forms.CharField(label="Note for the patient", max_length=300, required=False)
+
+    def __init__(
+        self, data: Any = None, *, visit_types: list[tuple[str, str]], today: date, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "earliest_date": today + timedelta(weeks=TICKET_WINDOW_WEEKS[0]),
+                "latest_date": today + timedelta(weeks=TICKET_WINDOW_WEEKS[1]),
+            },
+        )
+        super().__init__(data, **kwargs)
+        set_choices(self, "visit_type", [("", "Choose a visit type"), *visit_types])
+
+    add_service_error = _field_error
 
 
 class CancelForm(forms.Form):

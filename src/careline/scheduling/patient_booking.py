@@ -28,6 +28,7 @@ from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 from careline.scheduling.access import access_for_scheduling
 from careline.scheduling.models import (
+    ACTIVE_STATUSES,
     BookingQuestion,
     BookingRequest,
     BookingRequestStatus,
@@ -203,6 +204,89 @@ def issue_booking_ticket(
     return ticket
 
 
+@dataclass(frozen=True)
+class TicketRow:
+    """A ticket as staff see it: what it allows and whether it is still open."""
+
+    ticket: BookingTicket
+    status: str  # open, used, expired, revoked
+
+    @property
+    def can_revoke(self) -> bool:
+        return self.status == "open"
+
+
+def list_booking_tickets(*, actor: Actor, patient_id: uuid.UUID) -> list[TicketRow]:
+    """Staff: the patient's tickets, the latest window first (access checked; one audited
+    read of her tickets; one query)."""
+    access_patient(
+        actor=actor,
+        patient_id=patient_id,
+        permission=Permission.BOOK_APPOINTMENT,
+        resource_type="BookingTicket",
+    )
+    today = clock.now().date()
+    tickets = (
+        BookingTicket.objects.filter(patient__public_id=patient_id)
+        .select_related("visit_type", "appointment")
+        .order_by("-latest_date", "-pk")
+    )
+    return [TicketRow(ticket, _ticket_status(ticket, today)) for ticket in tickets]
+
+
+def _ticket_status(ticket: BookingTicket, today: date) -> str:
+    if ticket.revoked_at is not None:
+        return "revoked"
+    if ticket.appointment is not None and ticket.appointment.status in ACTIVE_STATUSES:
+        return "used"
+    return "expired" if ticket.latest_date < today else "open"
+
+
+def revoke_booking_ticket(*, actor: Actor, ticket_id: uuid.UUID) -> BookingTicket:
+    """Staff: the patient may no longer book with this ticket (an appointment it booked
+    stays booked)."""
+    found = (
+        BookingTicket.objects.filter(public_id=ticket_id)
+        .values_list("patient__public_id", flat=True)
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such booking ticket.")
+    access = access_patient(
+        actor=actor,
+        patient_id=found,
+        permission=Permission.BOOK_APPOINTMENT,
+        action=None,
+        resource_type="BookingTicket",
+    )
+    with transaction.atomic():
+        ticket = (
+            BookingTicket.objects.select_for_update(of=("self",))
+            .select_related("visit_type")
+            .get(public_id=ticket_id)
+        )
+        if ticket.revoked_at is not None:
+            raise Conflict("This ticket is already revoked.")
+        ticket.revoked_at = clock.now()
+        ticket.save(update_fields=["revoked_at"])
+        audit.record_event(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            resource_type="BookingTicket",
+            resource_id=str(ticket_id),
+            patient_id=found,
+            is_break_glass=access.is_break_glass,
+            details={"revoked": True},
+        )
+        record_timeline_event(
+            actor=actor,
+            patient=access.patient,
+            kind="appointment",
+            title=f"Invitation to book {ticket.visit_type.name} on the portal withdrawn",
+        )
+    return ticket
+
+
 # --- requests (the patient asks, staff book) -------------------------------------------------
 
 
@@ -337,12 +421,15 @@ __all__ = [
     "Answer",
     "BookingOptions",
     "QuestionStep",
+    "TicketRow",
     "check_question_answers",
     "close_booking_request",
     "get_booking_options",
     "get_question_step",
     "issue_booking_ticket",
+    "list_booking_tickets",
     "list_open_booking_requests",
     "request_visit",
+    "revoke_booking_ticket",
     "usable_tickets",
 ]

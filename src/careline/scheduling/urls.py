@@ -1,6 +1,12 @@
 from django.urls import URLPattern, path
 
-from careline.scheduling.views import appointments, booking, configuration, patient_card
+from careline.scheduling.views import (
+    appointments,
+    booking,
+    configuration,
+    patient_card,
+    tickets,
+)
 
 app_name = "scheduling"
 
@@ -11,6 +17,8 @@ urlpatterns: list[URLPattern] = [
     path("holds/<uuid:hold_id>/release/", booking.release, name="release"),
     path("book/", booking.book, name="book"),
     path("overbook/", booking.overbook, name="overbook"),
+    path("tickets/", tickets.issue, name="ticket_issue"),
+    path("tickets/<uuid:ticket_id>/revoke/", tickets.revoke, name="ticket_revoke"),
     path("day/", appointments.day_list, name="day"),
     path(
         "patients/<uuid:patient_id>/appointments/",

@@ -22,9 +22,9 @@ from careline.testing.scheduling import TUESDAY, Clinic, make_practitioner, make
 pytestmark = pytest.mark.django_db
 
 # Worcester, MA: about 60 km west of the clinic in Boston (ZIP 02118).
-WORCESTER = {"postal_code": "01608", "latitude": 42.2626, "longitude": -71.8023}
+WORCESTER: dict[str, Any] = {"postal_code": "01608", "latitude": 42.2626, "longitude": -71.8023}
 # Cambridge, MA: about 5 km from the clinic; it has no hours, so it offers nothing.
-CAMBRIDGE = {"postal_code": "02139", "latitude": 42.3647, "longitude": -71.1042}
+CAMBRIDGE: dict[str, Any] = {"postal_code": "02139", "latitude": 42.3647, "longitude": -71.1042}
 
 
 @pytest.fixture(autouse=True)

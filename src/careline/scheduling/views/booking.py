@@ -24,7 +24,7 @@ from careline.platform.authorization import requires_permission
 from careline.platform.errors import CarelineError, ValidationFailed
 from careline.platform.http import local_today, staff_view
 from careline.platform.permissions import Permission
-from careline.scheduling import selectors, services
+from careline.scheduling import patient_booking, selectors, services
 from careline.scheduling.errors import (
     RuleRefusal,
     SafetyScreenPositive,
@@ -39,6 +39,7 @@ from careline.scheduling.forms import (
     SlotSearchForm,
     set_choices,
 )
+from careline.scheduling.views import tickets
 
 RESULT_LIMIT = 20
 FRESH_OPTIONS = 5
@@ -104,6 +105,11 @@ def schedule(request: HttpRequest) -> HttpResponse:
             context.update(options=found.options, origin=found.origin, near=found.locations)
     if "patient" in context:
         context["overbook_form"] = _overbook_form(form)
+        patient_uuid = context["patient"].public_id
+        context["tickets"] = patient_booking.list_booking_tickets(
+            actor=actor_from_request(request), patient_id=patient_uuid
+        )
+        context["ticket_form"] = tickets.ticket_form(patient_id=patient_uuid)
     return render(request, "scheduling/schedule.html", context)
 
 
