@@ -39,6 +39,7 @@ from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 
 __all__ = [
+    "IMPORTED_VISIT_TYPE_CODE",
     "LocationInfo",
     "Modality",
     "PatientStatus",
@@ -47,6 +48,7 @@ __all__ = [
     "PractitionerPlace",
     "SpecialtyMembers",
     "create_visit_type",
+    "ensure_imported_visit_type",
     "get_visit_type",
     "list_locations",
     "list_offering_practitioners",
@@ -55,9 +57,11 @@ __all__ = [
     "practitioner_ids_in_specialty",
     "resolve_location_ids",
     "resolve_practitioner_ids",
+    "role_location_ids",
     "specialty_members",
     "time_zone_of",
     "update_visit_type",
+    "visit_type_ids_by_code",
 ]
 
 
@@ -339,4 +343,49 @@ def list_locations(*, location_ids: Collection[int]) -> dict[int, LocationInfo]:
         except (ZoneInfoNotFoundError, ValueError):
             zone = ""  # an unknown zone name: the organisation's zone, not a crash
         found[pk] = LocationInfo(pk, public_id, name, zone or settings.CARELINE_TIME_ZONE)
+    return found
+
+
+# The catalog row of imported appointments whose EHR code names none of Careline's types.
+IMPORTED_VISIT_TYPE_CODE = "ehr-visit"
+
+
+def visit_type_ids_by_code(codes: Iterable[str]) -> dict[str, int]:
+    """Catalog code (case-folded) → visit type pk, for the codes that name one."""
+    wanted = {code.casefold() for code in codes if code}
+    if not wanted:
+        return {}
+    rows = VisitType.objects.values_list("code", "pk")
+    return {code.casefold(): pk for code, pk in rows if code.casefold() in wanted}
+
+
+def ensure_imported_visit_type() -> int:
+    """The pk of "Visit from the EHR": inactive and not on the portal, so never offered or
+    booked in Careline — it only stands for an imported appointment whose EHR visit matches
+    no catalog code (the appointment keeps the EHR's own name in ``visit_text``)."""
+    visit_type, _ = VisitType.objects.get_or_create(
+        code=IMPORTED_VISIT_TYPE_CODE,
+        defaults={
+            "name": "Visit from the EHR",
+            "duration_minutes": 15,
+            "is_active": False,
+            "portal_booking": PortalBooking.NOT_ON_PORTAL,
+        },
+    )
+    return visit_type.pk
+
+
+def role_location_ids(*, practitioner_ids: Collection[int]) -> dict[int, int]:
+    """Practitioner pk → the location of her first active role that names one."""
+    rows = (
+        PractitionerRole.objects.filter(
+            practitioner_id__in=list(practitioner_ids), is_active=True, location__isnull=False
+        )
+        .order_by("pk")
+        .values_list("practitioner_id", "location_id")
+    )
+    found: dict[int, int] = {}
+    for practitioner_id, location_id in rows:
+        if practitioner_id is not None and location_id is not None:
+            found.setdefault(practitioner_id, location_id)
     return found

@@ -10,7 +10,8 @@ Times: template hours are local wall-clock times of the template's location (its
 thing it occupies: the practitioner, each room or device, and the patient. On PostgreSQL an
 exclusion constraint (migration 0002, ``btree_gist``) refuses two rows with the same
 ``resource_key`` whose ``[occupied_from, occupied_to)`` ranges overlap unless they share a
-``slot_key`` (the seats of one group session) or one of them is an authorised overbook. The
+``slot_key`` (the seats of one group session) or one of them is an overbook row (an
+authorised overbook, or an EHR appointment imported over time already taken). The
 booking service deletes the rows of a cancelled appointment and of an expired hold in its own
 transaction. On SQLite (embedded, one process) transactions are IMMEDIATE — one writer at a
 time — and the service's overlap query before the insert is the guard.
@@ -22,6 +23,8 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Q
+
+from careline.platform.models import SourcedModel
 
 # The waitlist's models live in their own module (``scheduling.waitlist``); importing them
 # here registers them with the app.
@@ -338,6 +341,19 @@ class Appointment(models.Model):
     )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # An appointment imported from an EHR (blank ``source_system`` for Careline's own):
+    # its provenance, the status and visit name as the EHR said them, and the overlap with
+    # time already taken in Careline that staff must resolve (``interop.fhir.mapping.scheduling``).
+    source_system = models.CharField(max_length=200, blank=True)
+    source_id = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    raw = models.JSONField(null=True, blank=True)
+    source_status = models.CharField(max_length=20, blank=True, help_text="The EHR's status.")
+    visit_text = models.CharField(max_length=200, blank=True, help_text="The EHR's visit name.")
+    conflict_note = models.CharField(
+        max_length=300, blank=True, help_text="Overlap with Careline's time, for staff."
+    )
 
     class Meta:
         ordering = ("starts_at",)
@@ -355,6 +371,11 @@ class Appointment(models.Model):
                 condition=Q(is_overbook=False) | ~Q(overbook_reason=""),
                 name="appointment_overbook_reason",
             ),
+            models.UniqueConstraint(
+                fields=["source_system", "source_id"],
+                condition=~Q(source_system=""),
+                name="appointment_source",
+            ),
         )
 
     def __str__(self) -> str:
@@ -363,6 +384,10 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_imported(self) -> bool:
+        return bool(self.source_system)
 
 
 class AppointmentHistory(models.Model):
@@ -411,6 +436,70 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold until {self.expires_at:%H:%M:%S}"
+
+
+class ImportedSchedule(SourcedModel):
+    """An EHR's FHIR Schedule: whose availability it describes. Careline's own templates
+    stay the source of bookable time; this row links the EHR's slots to a practitioner
+    and/or location."""
+
+    practitioner = models.ForeignKey(
+        "directory.Practitioner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.ForeignKey(
+        "directory.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    service_text = models.CharField(max_length=200, blank=True)
+    planning_from = models.DateTimeField(null=True, blank=True)
+    planning_to = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta(SourcedModel.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Schedule {self.source_id} from {self.source_system}"
+
+
+class SlotStatus(models.TextChoices):
+    """FHIR's slot statuses."""
+
+    BUSY = "busy", "Busy"
+    FREE = "free", "Free"
+    BUSY_UNAVAILABLE = "busy-unavailable", "Busy (unavailable)"
+    BUSY_TENTATIVE = "busy-tentative", "Busy (tentative)"
+    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+
+
+BLOCKING_SLOT_STATUSES = frozenset(
+    {SlotStatus.BUSY, SlotStatus.BUSY_UNAVAILABLE, SlotStatus.BUSY_TENTATIVE}
+)
+
+
+class ImportedSlot(SourcedModel):
+    """An EHR's FHIR Slot on an imported schedule. A busy one blocks its time through the
+    ``exception`` it owns (kept in step on every re-import); a free one is informational."""
+
+    schedule = models.ForeignKey(ImportedSchedule, on_delete=models.CASCADE, related_name="slots")
+    status = models.CharField(max_length=20, choices=SlotStatus.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    is_overbooked = models.BooleanField(default=False)
+    comment = models.CharField(max_length=300, blank=True)
+    exception = models.OneToOneField(
+        AvailabilityException,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imported_slot",
+    )
+
+    class Meta(SourcedModel.Meta):
+        indexes = (models.Index(fields=["schedule", "starts_at"], name="imported_slot_time"),)
+
+    def __str__(self) -> str:
+        return f"{self.status} slot {self.starts_at:%Y-%m-%d %H:%M}"
 
 
 class Occupancy(models.Model):

@@ -14,6 +14,7 @@ from careline.platform.errors import NotFound
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 from careline.scheduling.access import access_for_scheduling
+from careline.scheduling.import_selectors import ScheduleInfo, list_import_conflicts, list_schedules
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -58,6 +59,7 @@ __all__ = [
     "PatientSchedule",
     "Place",
     "PlaceQuery",
+    "ScheduleInfo",
     "SlotOption",
     "SlotsNear",
     "get_appointment",
@@ -73,10 +75,12 @@ __all__ = [
     "list_day_appointments",
     "list_exceptions",
     "list_offering_location_ids",
+    "list_import_conflicts",
     "list_patient_appointments",
     "list_patient_schedule",
     "list_provider_rules",
     "list_red_flag_lists",
+    "list_schedules",
     "list_templates",
     "search_slots",
     "search_slots_near",

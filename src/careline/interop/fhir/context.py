@@ -161,6 +161,16 @@ def _key_of_resource(resource: JSON, full_url: str) -> RefKey | None:
     return ById(resource_type, source_id)
 
 
+class Unmappable(Exception):
+    """Raised by a mapper for a valid resource Careline cannot keep: the rejection's FHIR
+    path and reason."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path = path
+        self.reason = reason
+
+
 @dataclass(slots=True)
 class Mapping:
     """What a mapper makes of one resource; FK fields wait in ``links`` until resolved."""

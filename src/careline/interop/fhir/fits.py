@@ -14,11 +14,13 @@ from careline.interop.fhir.validation import Problem
 from careline.patients.bulk import FACT_MODELS as REGISTRY_MODELS
 from careline.patients.bulk import MRN_TYPE, RECORD_MODELS, normalize_contact
 from careline.platform.rows import overlong_text, text_limits
+from careline.scheduling.imports import IMPORT_MODELS as SCHEDULING_MODELS
 
 TARGETS: dict[str, type[models.Model]] = {
     **DIRECTORY_MODELS,
     **CLINICAL_MODELS,
     **REGISTRY_MODELS,
+    **SCHEDULING_MODELS,
     "Patient": RECORD_MODELS["Patient"],
 }
 

@@ -19,6 +19,7 @@ from careline.interop.fhir.context import (
     Mapped,
     Mapping,
     UnitContext,
+    Unmappable,
     canonical_json,
     source_id_of,
 )
@@ -123,6 +124,8 @@ def _mapping(
     columns; or why it cannot be imported."""
     try:
         mapping = MAPPERS[resource_type].function(entry.resource, context)
+    except Unmappable as refusal:
+        return Problem(refusal.path, refusal.reason)
     except Exception as error:  # a mapper bug must not stop the import of everything else
         _log_failure("mapping", resource_type, error)
         return Problem(resource_type, f"could not be mapped ({type(error).__name__})")

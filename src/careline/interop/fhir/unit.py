@@ -34,6 +34,7 @@ from careline.interop.fhir.mapping.patient import (
     PatientDetails,
 )
 from careline.interop.fhir.prepare import Prepared, prepare
+from careline.interop.fhir.scheduling_writer import SchedulingWriter
 from careline.interop.fhir.stored import find_stored
 from careline.interop.fhir.summary import Rejection, Tally
 from careline.interop.fhir.unit_state import Run, UnitState
@@ -132,6 +133,7 @@ class UnitWriter(UnitState):
         self._write_directory()
         self._write_patients()
         self._find_patients()
+        SchedulingWriter(self).write()
         by_type = self.prepared.by_type
         facts = FactWriter(self)  # not kept: a reference back would make the unit a cycle
         for resource_type in _types_of(Area.REGISTRY):

@@ -1,7 +1,7 @@
 """The official FHIR R4 examples in ../shared/testdata/fhir-examples, one file at a time: each
 has the outcome written here, from what the FHIR spec says of it and what Careline stores.
 
-- A type Careline does not store (Appointment, Task, …) is skipped, counted, never validated.
+- A type Careline does not store (Task, Communication, …) is skipped, counted, never validated.
 - A supported resource is created — a clinical or registry fact once its patient is known:
   each file is imported after the examples' own patients and directory (as an EHR export
   would send them), so ``Patient/example``, ``f001``, ``xcda``, ``newborn`` … resolve.
@@ -10,6 +10,12 @@ has the outcome written here, from what the FHIR spec says of it and what Careli
   patient at all (``observation-decimal`` has no subject; the Apgar scores point at a
   contained ``#newborn``, which has no identity of its own) or when it has no id to import it
   idempotently (``json-edge-cases``).
+- The scheduling examples are all rejected, each for its own reason: the request is
+  ``proposed`` (not booked time), the two-doctor visit names no location (and its one known
+  doctor has no role at one), a participant's AppointmentResponse is not imported, and the
+  schedules name actors (``Location/1``, ``Practitioner/1``) that no example defines — so
+  the slots on ``Schedule/example`` have no schedule. ``test_import_scheduling`` imports the
+  same shapes with their references present.
 
 A supported resource that is wrongly skipped, or a new file without an expectation, fails.
 """
@@ -50,19 +56,32 @@ def rejected(path: str, reason: str) -> Expected:
     return Expected("rejected", path, reason)
 
 
+def unknown_reference(path: str, reference: str) -> Expected:
+    return rejected(path, f"references {reference}, which is neither in this import nor known")
+
+
 def unknown_patient(path: str, patient_id: str) -> Expected:
-    return rejected(
-        path, f"references Patient/{patient_id}, which is neither in this import nor known"
-    )
+    return unknown_reference(path, f"Patient/{patient_id}")
 
 
 EXPECTED: dict[str, Expected] = {
     "allergyintolerance-example.json": CREATED,
     "allergyintolerance-medication.json": CREATED,
     "allergyintolerance-nkda.json": unknown_patient("AllergyIntolerance.patient", "mom"),
-    "appointment-example-request.json": SKIPPED,
-    "appointment-example2doctors.json": SKIPPED,
-    "appointmentresponse-example-req.json": SKIPPED,
+    "appointment-example-request.json": rejected(
+        "Appointment.status",
+        "is proposed: a request for an appointment, not booked time (imported: booked, "
+        "pending, arrived, checked-in, fulfilled, noshow, cancelled, entered-in-error)",
+    ),
+    "appointment-example2doctors.json": rejected(
+        "Appointment.participant",
+        "names no Location, and no practitioner it names has a role at a location",
+    ),
+    "appointmentresponse-example-req.json": rejected(
+        "AppointmentResponse",
+        "a participant's reply is not imported: it does not change the appointment, and the "
+        "EHR sends the Appointment itself with its new status",
+    ),
     "audit-event-example-login.json": SKIPPED,
     "audit-event-example-media.json": SKIPPED,
     "audit-event-example-search.json": SKIPPED,
@@ -203,8 +222,10 @@ EXPECTED: dict[str, Expected] = {
     "relatedperson-example-f001-sarah.json": CREATED,
     "relatedperson-example-newborn-mom.json": CREATED,
     "relatedperson-example.json": CREATED,
-    "schedule-example.json": SKIPPED,
-    "schedule-provider-location2-example.json": SKIPPED,
+    "schedule-example.json": unknown_reference("Schedule.actor", "Location/1"),
+    "schedule-provider-location2-example.json": unknown_reference(
+        "Schedule.actor", "Practitioner/1"
+    ),
     "servicerequest-example-ambulation.json": SKIPPED,
     "servicerequest-example-colonoscopy-bx.json": SKIPPED,
     "servicerequest-example-di.json": SKIPPED,
@@ -215,8 +236,8 @@ EXPECTED: dict[str, Expected] = {
     "servicerequest-example-ventilation.json": SKIPPED,
     "servicerequest-example2.json": SKIPPED,
     "servicerequest-example4.json": SKIPPED,
-    "slot-example-busy.json": SKIPPED,
-    "slot-example-unavailable.json": SKIPPED,
+    "slot-example-busy.json": unknown_reference("Slot.schedule", "Schedule/example"),
+    "slot-example-unavailable.json": unknown_reference("Slot.schedule", "Schedule/example"),
     "task-example-fm-cancel.json": SKIPPED,
     "task-example-fm-release.json": SKIPPED,
     "task-example-fm-status-resp.json": SKIPPED,

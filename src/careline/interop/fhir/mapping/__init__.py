@@ -30,6 +30,12 @@ from careline.interop.fhir.mapping.directory import (
 from careline.interop.fhir.mapping.observation import map_observation
 from careline.interop.fhir.mapping.patient import map_patient
 from careline.interop.fhir.mapping.registry import map_consent, map_coverage, map_related_person
+from careline.interop.fhir.mapping.scheduling import (
+    map_appointment,
+    map_appointment_response,
+    map_schedule,
+    map_slot,
+)
 from careline.interop.fhir.values import JSON
 
 
@@ -38,6 +44,7 @@ class Area(StrEnum):
     PATIENT = "patient"
     REGISTRY = "registry"
     CLINICAL = "clinical"
+    SCHEDULING = "scheduling"
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,10 @@ MAPPERS: dict[str, Mapper] = {
     "Immunization": Mapper(Area.CLINICAL, map_immunization, "patient"),
     "Procedure": Mapper(Area.CLINICAL, map_procedure, "subject"),
     "CarePlan": Mapper(Area.CLINICAL, map_care_plan, "subject"),
+    "Schedule": Mapper(Area.SCHEDULING, map_schedule),
+    "Slot": Mapper(Area.SCHEDULING, map_slot),
+    "Appointment": Mapper(Area.SCHEDULING, map_appointment),
+    "AppointmentResponse": Mapper(Area.SCHEDULING, map_appointment_response),
 }
 
 # Claims are not stored, but the payer and period of each feed the patient's coverage.
