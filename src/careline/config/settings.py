@@ -272,6 +272,13 @@ CARELINE_WAITLIST_SWEEP_SECONDS = float(env("CARELINE_WAITLIST_SWEEP_SECONDS", "
 CARELINE_WAITLIST_OFFER_NOTIFIER = env(
     "CARELINE_WAITLIST_OFFER_NOTIFIER", "careline.scheduling.waitlist.notify.offers_recorded"
 )
+# Access metrics: a cancellation this many hours or less before the start is late; the worker
+# looks this often (seconds; 0: never) whether this week's third-next-available snapshot is
+# still to record (the task is idempotent per week).
+CARELINE_LATE_CANCEL_HOURS = int(env("CARELINE_LATE_CANCEL_HOURS", "24"))
+CARELINE_ACCESS_SNAPSHOT_CHECK_SECONDS = float(
+    env("CARELINE_ACCESS_SNAPSHOT_CHECK_SECONDS", "3600")
+)
 
 # The audit sealer (`careline worker`, `careline audit seal --follow`): how often it looks for
 # unsealed entries, where it writes checkpoints outside the database (an append-only file,
@@ -312,6 +319,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Besides the apps' static/ folders: files shipped in Python packages (plotly's JS).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "careline.platform.staticfinders.PackageFileFinder",
+]
 
 LOGGING: dict[str, Any] = {
     "version": 1,

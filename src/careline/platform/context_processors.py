@@ -51,6 +51,7 @@ NAVIGATION = (
     NavItem("Day list", "scheduling:day", Permission.VIEW_SCHEDULE),
     NavItem("Waitlist", "waitlist:list", Permission.VIEW_SCHEDULE),
     NavItem("Scheduling set-up", "scheduling:setup", Permission.MANAGE_SCHEDULES),
+    NavItem("Access metrics", "scheduling:metrics", Permission.VIEW_ACCESS_METRICS),
     NavItem("Imports", "interop:imports", Permission.IMPORT_FHIR),
     NavItem("Audit log", "platform:audit_log", Permission.VIEW_AUDIT_LOG),
     NavItem("Break-glass review", "platform:break_glass_review", Permission.REVIEW_BREAK_GLASS),

@@ -39,6 +39,7 @@ class Permission:
     OVERBOOK_APPOINTMENT = "scheduling.overbook_appointment"
     CHANGE_APPOINTMENT_STATUS = "scheduling.change_appointment_status"
     MANAGE_SCHEDULES = "scheduling.manage_schedules"
+    VIEW_ACCESS_METRICS = "scheduling.view_access_metrics"
     IMPORT_FHIR = "interop.import_fhir"
     VIEW_AUDIT_LOG = "platform.view_audit_log"
     EXPORT_AUDIT_LOG = "platform.export_audit_log"
@@ -78,7 +79,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CARE_MANAGER: _PATIENT_FRONT_OFFICE | _BOOKING,
     Role.MARKETER: frozenset({Permission.VIEW_DIRECTORY}),
     Role.LIAISON: frozenset({Permission.VIEW_DIRECTORY}),
-    Role.EXECUTIVE: frozenset({Permission.VIEW_DIRECTORY}),
+    # Access metrics are aggregates (no patient shown): executives and administrators.
+    Role.EXECUTIVE: frozenset({Permission.VIEW_DIRECTORY, Permission.VIEW_ACCESS_METRICS}),
     Role.COMPLIANCE: frozenset(
         {Permission.VIEW_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG, Permission.REVIEW_BREAK_GLASS}
     ),

@@ -22,9 +22,10 @@ from careline.patients.api.schemas import Instant, PlainText
 from careline.platform.actors import Actor, actor_from_request
 from careline.platform.authorization import api_requires_permission
 from careline.platform.errors import CarelineError
+from careline.platform.http import local_today
 from careline.platform.models import AuditChannel
 from careline.platform.permissions import Permission
-from careline.scheduling import selectors, services
+from careline.scheduling import metrics, selectors, services
 from careline.scheduling.booking import MAX_OCCURRENCES
 from careline.scheduling.errors import SlotTaken
 from careline.scheduling.models import Appointment, CancelReason, Hold
@@ -370,3 +371,107 @@ def _with_fresh_options(
             "options": [SlotOut.from_orm(option).model_dump(mode="json") for option in options],
         },
     )
+
+
+# --- access metrics ----------------------------------------------------------------------
+
+
+class MetricsFilters(Schema):
+    date_from: date | None = Field(
+        None, alias="from", description="First day (default: 12 weeks ago, Monday)."
+    )
+    date_to: date | None = Field(
+        None, alias="to", description="Last day, inclusive (default: today)."
+    )
+    visit_type: uuid.UUID | None = None
+    location: uuid.UUID | None = None
+
+
+class MetricsOutcomesOut(Schema):
+    scheduled: int
+    no_shows: int
+    attended: int
+    no_show_rate: float | None
+    late_cancellations: int
+    late_cancellation_rate: float | None
+    bumps: int
+    bump_rate: float | None
+
+
+class MetricsWeekOut(Schema):
+    week_start: date
+    scheduled: int
+    no_shows: int
+    attended: int
+    no_show_rate: float | None
+    late_cancellations: int
+    bumps: int
+
+
+class MetricsFillWeekOut(Schema):
+    week_start: date
+    freed: int
+    rebooked: int
+    fill_rate: float | None
+
+
+class MetricsFillOut(Schema):
+    freed: int
+    rebooked: int
+    fill_rate: float | None
+    weeks: list[MetricsFillWeekOut]
+
+
+class MetricsUtilisationOut(Schema):
+    practitioner_id: uuid.UUID
+    practitioner_name: str
+    available_minutes: int
+    booked_minutes: int
+    utilisation: float | None
+
+
+class MetricsSnapshotOut(Schema):
+    week_start: date
+    visit_type_id: uuid.UUID
+    visit_type_name: str
+    practitioner_id: uuid.UUID | None = Field(
+        description="None: across the visit type's providers."
+    )
+    practitioner_name: str
+    days: int | None = Field(description="None: fewer than three free slots within a year.")
+
+
+class MetricsOut(Schema):
+    from_: date = Field(alias="from")
+    to: date
+    visit_type: uuid.UUID | None
+    location: uuid.UUID | None
+    late_cancel_hours: int
+    outcomes: MetricsOutcomesOut
+    weeks: list[MetricsWeekOut]
+    fill: MetricsFillOut
+    utilisation: list[MetricsUtilisationOut]
+    third_next_available: list[MetricsSnapshotOut]
+
+
+@router.get(
+    "metrics",
+    response=MetricsOut,
+    by_alias=True,
+    summary="Access metrics: third next available, no-shows, late cancellations, bumps, "
+    "utilisation, fill rate",
+)
+@api_requires_permission(Permission.VIEW_ACCESS_METRICS, resource_type="AccessMetrics")
+def get_access_metrics(request: HttpRequest, filters: Query[MetricsFilters]) -> dict[str, object]:
+    """The numbers of the Access metrics page (``scheduling.metrics`` defines each)."""
+    defaults = metrics.default_filters(local_today())
+    result = metrics.get_access_metrics(
+        actor=_actor(request),
+        filters=metrics.MetricFilters(
+            date_from=filters.date_from or defaults.date_from,
+            date_to=filters.date_to or defaults.date_to,
+            visit_type_id=filters.visit_type,
+            location_id=filters.location,
+        ),
+    )
+    return metrics.payload(result)

@@ -653,3 +653,42 @@ class BookingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Request {self.public_id}"
+
+
+# --- access metrics ---------------------------------------------------------------------------
+
+
+class AccessSnapshot(models.Model):
+    """Third-next-available of one week, as measured then (``scheduling.metrics``): it cannot
+    be recomputed later, so the weekly task records it. One row per week and visit type for
+    every provider (``practitioner`` set) and one across all providers (``practitioner``
+    empty). ``days`` is empty when fewer than three slots were free within the horizon."""
+
+    week_start = models.DateField(help_text="The Monday of the week measured.")
+    visit_type = models.ForeignKey(
+        "directory.VisitType", on_delete=models.CASCADE, related_name="+"
+    )
+    practitioner = models.ForeignKey(
+        "directory.Practitioner", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    request_date = models.DateField()
+    days = models.PositiveIntegerField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("week_start", "visit_type", "practitioner")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["week_start", "visit_type", "practitioner"],
+                condition=Q(practitioner__isnull=False),
+                name="access_snapshot_one_per_provider_week",
+            ),
+            models.UniqueConstraint(
+                fields=["week_start", "visit_type"],
+                condition=Q(practitioner__isnull=True),
+                name="access_snapshot_one_per_type_week",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Third next available, week of {self.week_start}"

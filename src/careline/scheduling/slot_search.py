@@ -25,7 +25,7 @@ import bisect
 import heapq
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -155,13 +155,16 @@ def search_slots(
     gender: str = "",
     limit: int = 10,
     per_place: int | None = None,
+    only_practitioners: Collection[int] | None = None,
 ) -> list[SlotOption]:
     """The next ``limit`` free slots (see the module docstring). With ``places`` and
     ``per_place``, place by place instead, nearest first: each place's next ``per_place``
     slots (earliest first), ``limit`` in all. With a patient, her
     criteria are judged first (``RuleRefusal`` naming the rule) and the read is audited.
     A portal account searches for a patient it acts for, only what she may book herself
-    (``self_service``), and only on the dates a ticket allows when it is a ticket's."""
+    (``self_service``), and only on the dates a ticket allows when it is a ticket's.
+    ``only_practitioners`` (internal keys) narrows the search to those providers — the access
+    metrics measure each provider's third next available with it."""
     self_serving = is_self_service(actor)
     if not self_serving:
         require_permission(actor, Permission.VIEW_SCHEDULE, resource_type="Slot")
@@ -215,7 +218,11 @@ def search_slots(
             raise RuleRefusal(violations)
         patient_pk = access.patient.pk
     practitioners = list_offering_practitioners(
-        specialty=visit_type.specialty, language=language, gender=gender, in_specialty=in_specialty
+        specialty=visit_type.specialty,
+        language=language,
+        gender=gender,
+        in_specialty=in_specialty,
+        practitioner_ids=only_practitioners,
     )
     ranks, distances, location_filter = _places(places)
     pairs = load_template_places(practitioner_ids=list(practitioners), location_ids=location_filter)

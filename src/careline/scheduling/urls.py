@@ -4,6 +4,7 @@ from careline.scheduling.views import (
     appointments,
     booking,
     configuration,
+    metrics,
     patient_card,
     tickets,
 )
@@ -37,6 +38,7 @@ urlpatterns: list[URLPattern] = [
         appointments.change_status,
         name="change_status",
     ),
+    path("metrics/", metrics.access_metrics, name="metrics"),
     path("setup/", configuration.setup, name="setup"),
     path("setup/visit-types/new/", configuration.visit_type_form, name="visit_type_new"),
     path(

@@ -42,6 +42,7 @@ EXPECTED_ROUTES = {
     ("/api/scheduling/waitlist/patients/{patient_id}/offers", "get"),
     ("/api/scheduling/waitlist/offers/{offer_id}/accept", "post"),
     ("/api/scheduling/waitlist/offers/{offer_id}/decline", "post"),
+    ("/api/scheduling/metrics", "get"),
     ("/api/directory/locations/nearest", "get"),
     ("/api/directory/practitioners/nearest", "get"),
 }

@@ -24,7 +24,7 @@ EXPECTED_LANDING = {
     Role.CARE_MANAGER: reverse("patients:search"),
     Role.MARKETER: "/",
     Role.LIAISON: "/",
-    Role.EXECUTIVE: "/",
+    Role.EXECUTIVE: reverse("scheduling:metrics"),
     Role.COMPLIANCE: reverse("platform:audit_log"),
     Role.INTEGRATION: reverse("patients:search"),
 }
@@ -92,6 +92,7 @@ def test_signing_in_leads_to_the_start_page(
                 "/schedule/day/",
                 "/waitlist/",
                 "/schedule/setup/",
+                "/schedule/metrics/",
                 "/imports/",
                 "/audit/",
                 "/audit/break-glass/",
@@ -99,6 +100,7 @@ def test_signing_in_leads_to_the_start_page(
         ),
         (Role.INTEGRATION, ["/patients/", "/imports/"]),
         (Role.MARKETER, ["/directory/locations/"]),
+        (Role.EXECUTIVE, ["/directory/locations/", "/schedule/metrics/"]),
     ],
 )
 def test_navigation_shows_only_what_the_role_may_open(

@@ -7,7 +7,8 @@ work enqueued by one scheduler on a maintained library; sealing is not a job to 
 must run every fraction of a second, one at a time, and survive the task queue being busy —
 so it is a plain loop (``platform.audit.services.run_sealer``) that several workers may all
 run safely: one seals at a time (an advisory lock), the others skip their round. The
-waitlist's sweeper thread (``scheduling.waitlist.sweeper``) runs beside it the same way.
+waitlist's sweeper thread (``scheduling.waitlist.sweeper``) and the weekly access snapshot's
+cadence (``scheduling.cadence``) run beside it the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.core.management.base import BaseCommand
 
 from careline.config.checks import refuse_to_start_with_failing_deploy_checks
 from careline.platform.audit.services import start_sealer_thread
+from careline.scheduling.cadence import start_snapshot_thread
 from careline.scheduling.waitlist.sweeper import start_sweeper_thread
 
 
@@ -39,11 +41,13 @@ class Command(BaseCommand):
         refuse_to_start_with_failing_deploy_checks()
         sealer = None if options["no_sealer"] else start_sealer_thread()
         sweeper = start_sweeper_thread()
+        snapshots = start_snapshot_thread()
         try:
             call_command("db_worker", queue_name=options["queue_name"], reload=False)
         finally:
-            sweeper[1].set()
-            sweeper[0].join(timeout=10)
+            for thread, stop in (snapshots, sweeper):
+                stop.set()
+                thread.join(timeout=10)
             if sealer is not None:
                 thread, stop = sealer
                 stop.set()
