@@ -537,7 +537,10 @@ def list_snapshots(scope: _Scope) -> list[SnapshotRow]:
             days=row.days,
         )
         for row in rows.select_related("visit_type", "practitioner").order_by(
-            "week_start", "visit_type__name", "practitioner__family_name", "pk"
+            "week_start",
+            "visit_type__name",
+            F("practitioner__family_name").asc(nulls_first=True),  # across providers first
+            "pk",
         )
     ]
 
