@@ -63,7 +63,12 @@ def _run(environment: dict[str, str], *arguments: str) -> str:
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     """(port, API token) of gunicorn serving careline in demo mode on a fresh database."""
     database = tmp_path_factory.mktemp("chunked") / "careline.sqlite3"
-    environment = clean_environment(CARELINE_ENV="demo", DATABASE_URL=f"sqlite:///{database}")
+    environment = clean_environment(
+        CARELINE_ENV="demo",
+        DATABASE_URL=f"sqlite:///{database}",
+        # serve collects static files: its own folder, not the one other test workers read
+        STATIC_ROOT=str(database.parent / "static"),
+    )
     _run(environment, "-m", "careline.config.cli", "migrate", "--no-input")
     token = _run(environment, "-c", _MAKE_TOKEN).strip()
     port = _free_port()

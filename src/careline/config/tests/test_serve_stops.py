@@ -61,7 +61,12 @@ def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
 
 
 def test_sigterm_stops_gunicorn_and_the_worker(tmp_path: Path) -> None:
-    environment = {"CARELINE_ENV": "demo", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    environment = {
+        "CARELINE_ENV": "demo",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        # serve collects static files: its own folder, not the one other test workers read
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
     assert run_careline("migrate", "--no-input", env=environment).returncode == 0
     port = _free_port()
     serve = subprocess.Popen(  # noqa: S603 (the interpreter and this test's arguments)
