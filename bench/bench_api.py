@@ -255,12 +255,18 @@ def drive(
 WRK = shutil.which("wrk")
 WRK_SCRIPT = """
 local paths = {%(paths)s}
-local token, expected, counter, threads = "%(token)s", %(expected)d, 0, {}
+local token, expected, counter, threads, requests = "%(token)s", %(expected)d, 0, {}, {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) good = 0; bad = 0 end
+function init(args)
+  good = 0; bad = 0
+  -- Built once: wrk.format on every request halved the rate wrk could drive.
+  for i, path in ipairs(paths) do
+    requests[i] = wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
+  end
+end
 function request()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter %% #paths) + 1], {["Authorization"] = "Bearer " .. token})
+  return requests[(counter %% #requests) + 1]
 end
 function response(status, headers, body)
   if status == expected then good = good + 1 else bad = bad + 1 end
