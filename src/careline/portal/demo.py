@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
 
+from careline.directory.visit_types import list_visit_types
 from careline.patients import self_service
 from careline.platform import clock
 from careline.platform.actors import Actor
@@ -16,6 +18,7 @@ from careline.platform.errors import ValidationFailed
 from careline.platform.models import User, UserKind
 from careline.portal.models import LinkMethod, ProxyScope, Relationship
 from careline.portal.services import create_link
+from careline.scheduling.patient_booking import issue_booking_ticket, list_booking_tickets
 
 DEMO_PORTAL_PASSWORD = "careline-demo-portal"  # noqa: S105 (demo mode only, synthetic data)
 PATIENT_EMAIL = "patient@demo.careline.test"
@@ -63,7 +66,25 @@ def create_demo_portal_accounts(*, actor: Actor) -> list[DemoPortalAccount]:
                     granted_by_id=None,
                 )
             results.append(DemoPortalAccount(email, name, relationship))
+        _issue_follow_up_ticket(actor=actor, patient_id=patient_id)
     return results
+
+
+def _issue_follow_up_ticket(*, actor: Actor, patient_id: uuid.UUID) -> None:
+    """A ticket to book a follow-up in 2 to 4 weeks, as a clinician would leave one (once)."""
+    visit_types = {row.code: row for row in list_visit_types()}
+    follow_up = visit_types.get("follow-up")
+    if follow_up is None or list_booking_tickets(actor=actor, patient_id=patient_id):
+        return
+    today = clock.now().date()
+    issue_booking_ticket(
+        actor=actor,
+        patient_id=patient_id,
+        visit_type_id=follow_up.public_id,
+        earliest_date=today + timedelta(days=14),
+        latest_date=today + timedelta(days=28),
+        note="Follow-up on your blood pressure",
+    )
 
 
 def _ensure_account(email: str) -> User:

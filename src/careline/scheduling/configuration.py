@@ -31,6 +31,7 @@ from careline.scheduling.models import (
     AvailabilityException,
     AvailabilityTemplate,
     BlockKind,
+    BookingQuestion,
     ExceptionKind,
     PartOfDay,
     ProviderRule,
@@ -40,6 +41,7 @@ from careline.scheduling.models import (
     RuleKind,
     TemplateBlock,
 )
+from careline.scheduling.patient_booking import check_question_answers
 from careline.scheduling.rules import validate_parameters
 from careline.scheduling.waitlist.tasks import find_new_availability_task
 
@@ -279,6 +281,51 @@ def create_red_flag_list(
             f"A red-flag list {code!r} exists already.", details={"field": "code"}
         ) from error
     return red_flags
+
+
+def save_booking_questionnaire(
+    *, actor: Actor, questions: Sequence[Mapping[str, Any]]
+) -> list[BookingQuestion]:
+    """The portal's "what visit do you need?" tree, added in one go: each question as
+    ``{"code", "text", "answers", "help_text"?, "is_start"?}``, its answers checked as the
+    admin checks them (each leads to a question of the tree or one that exists, a visit
+    type, or advice). All or nothing; a code that exists is a conflict."""
+    _manage(actor, "BookingQuestion")
+    codes = [str(question.get("code", "")).strip() for question in questions]
+    if not questions or not all(codes) or len(set(codes)) != len(codes):
+        raise ValidationFailed(
+            "Give at least one question, each with its own code.", details={"field": "code"}
+        )
+    if not all(str(question.get("text", "")).strip() for question in questions):
+        raise ValidationFailed("Every question needs its text.", details={"field": "text"})
+    known = set(BookingQuestion.objects.values_list("code", flat=True)) | set(codes)
+    for question in questions:
+        check_question_answers(question.get("answers"), known_codes=known)
+    try:
+        with transaction.atomic():
+            saved = [
+                BookingQuestion.objects.create(
+                    code=code,
+                    text=str(question.get("text", "")).strip(),
+                    help_text=str(question.get("help_text", "")).strip(),
+                    answers=list(question["answers"]),
+                    is_start=bool(question.get("is_start", False)),
+                )
+                for code, question in zip(codes, questions, strict=True)
+            ]
+            audit.record_events(
+                actor=actor,
+                entries=[
+                    audit.AuditEntry(AuditAction.CREATE, "BookingQuestion", row.code)
+                    for row in saved
+                ],
+            )
+    except IntegrityError as error:
+        raise Conflict(
+            "A question with one of these codes exists already, or the tree has two starts.",
+            details={"field": "code"},
+        ) from error
+    return saved
 
 
 def record_referral(

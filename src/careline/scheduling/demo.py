@@ -122,6 +122,34 @@ _VISIT_TYPES: tuple[dict[str, Any], ...] = (
     },
 )
 # Visit types in the generated history, with their weights, per specialty.
+# The portal's "what visit do you need?" tree.
+_QUESTIONNAIRE: tuple[dict[str, Any], ...] = (
+    {
+        "code": "what-brings-you",
+        "text": "What do you need a visit for?",
+        "is_start": True,
+        "answers": [
+            {
+                "label": "A check-up or physical, and I am new here",
+                "visit_type": "new-patient-physical",
+            },
+            {"label": "A follow-up on something already being treated", "next": "follow-up-how"},
+            {"label": "A flu shot", "visit_type": "flu-shot"},
+            {
+                "label": "Chest pain, trouble breathing, or another emergency",
+                "advice": "Call 911 now, or go to the nearest emergency department.",
+            },
+        ],
+    },
+    {
+        "code": "follow-up-how",
+        "text": "Would you like to come in, or talk by video?",
+        "answers": [
+            {"label": "Come in", "visit_type": "follow-up"},
+            {"label": "By video", "visit_type": "telehealth-follow-up"},
+        ],
+    },
+)
 _HISTORY_MIX = {
     FAMILY: (
         ("follow-up", 5),
@@ -149,6 +177,7 @@ def load_demo_schedule(*, actor: Actor, now: datetime, rng: random.Random) -> De
     if _loaded():
         return None
     visit_types = _visit_types(actor)
+    configuration.save_booking_questionnaire(actor=actor, questions=_QUESTIONNAIRE)
     places = list_practitioner_places(specialties=[FAMILY, RADIOLOGY])
     family = [place for place in places if place.specialty.casefold() == FAMILY.casefold()]
     radiology = [place for place in places if place.specialty.casefold() == RADIOLOGY.casefold()]

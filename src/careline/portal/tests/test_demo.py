@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -10,8 +11,12 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from careline.directory.visit_types import create_visit_type
+from careline.platform import clock
+from careline.platform.actors import Actor
 from careline.portal.demo import DEMO_PORTAL_PASSWORD
 from careline.portal.models import PortalLink
+from careline.scheduling.models import BookingTicket
 from careline.testing.factories import ContactPointFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +47,26 @@ def test_demo_accounts_are_linked_and_sign_in(settings: Any) -> None:
     )
     assert (response.status_code, response["Location"]) == (302, reverse("portal:home"))
     assert client.get(reverse("portal:patient_home", args=[patient.public_id])).status_code == 200
+
+
+def test_with_the_demo_schedule_the_patient_has_a_follow_up_ticket(settings: Any) -> None:
+    settings.DEMO_MODE = True
+    patient = PatientFactory.create(given_names="Ada", family_name="Aaronson")
+    ContactPointFactory.create(patient=patient, system="email", value="ada@example.org")
+    create_visit_type(
+        actor=Actor.system("test"), code="follow-up", name="Follow-up visit", duration_minutes=15
+    )
+
+    call_command("create_demo_portal_accounts", stdout=io.StringIO())
+    call_command("create_demo_portal_accounts", stdout=io.StringIO())  # again: no second one
+
+    ticket = BookingTicket.objects.get()
+    today = clock.now().date()
+    assert (ticket.patient_id, ticket.visit_type.code) == (patient.pk, "follow-up")
+    assert (ticket.earliest_date, ticket.latest_date) == (
+        today + dt.timedelta(days=14),
+        today + dt.timedelta(days=28),
+    )
 
 
 def test_outside_demo_mode_the_command_refuses(settings: Any) -> None:

@@ -11,8 +11,17 @@ from collections import Counter
 import pytest
 
 from careline.platform.actors import Actor
+from careline.platform.errors import ValidationFailed
+from careline.scheduling import configuration
 from careline.scheduling.demo import load_demo_schedule
-from careline.scheduling.models import Appointment, Occupancy, ProviderRule, RedFlagList
+from careline.scheduling.models import (
+    Appointment,
+    BookingQuestion,
+    Occupancy,
+    ProviderRule,
+    RedFlagList,
+)
+from careline.scheduling.patient_booking import get_question_step
 from careline.testing.factories import LocationFactory, PatientFactory
 from careline.testing.scheduling import NOW, make_practitioner
 
@@ -57,3 +66,39 @@ def test_demo_schedule_is_loaded_once_without_overlaps() -> None:
     assert Occupancy.objects.filter(appointment__status="booked").count() >= 2 * booked.count()
     assert not Occupancy.objects.exclude(appointment__status="booked").exists()
     assert load_demo_schedule(actor=Actor.system("test"), now=NOW, rng=random.Random(1)) is None
+
+
+def test_the_demo_questionnaire_leads_to_the_demo_visit_types() -> None:
+    _clinic()
+    load_demo_schedule(actor=Actor.system("test"), now=NOW, rng=random.Random("q"))
+
+    start = get_question_step()
+    follow_up = get_question_step("follow-up-how")
+
+    assert start.code == "what-brings-you"
+    assert [
+        answer.visit_type.code if answer.visit_type else answer.next_code or "advice"
+        for answer in start.answers
+    ] == [
+        "new-patient-physical",
+        "follow-up-how",
+        "flu-shot",
+        "advice",
+    ]
+    assert [answer.visit_type.code for answer in follow_up.answers if answer.visit_type] == [
+        "follow-up",
+        "telehealth-follow-up",
+    ]
+
+
+def test_a_questionnaire_with_a_dead_end_is_refused_whole() -> None:
+    _clinic()
+    load_demo_schedule(actor=Actor.system("test"), now=NOW, rng=random.Random("q"))
+    questions = [
+        {"code": "new-a", "text": "A?", "answers": [{"label": "B", "next": "new-b"}]},
+        {"code": "new-b", "text": "B?", "answers": [{"label": "X", "visit_type": "x-ray"}]},
+    ]
+
+    with pytest.raises(ValidationFailed, match="Answer 1 names the unknown visit type 'x-ray'"):
+        configuration.save_booking_questionnaire(actor=Actor.system("test"), questions=questions)
+    assert not BookingQuestion.objects.filter(code__startswith="new-").exists()
