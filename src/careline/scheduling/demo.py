@@ -13,6 +13,7 @@ no-overlap guard and the slot search see them.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 
 from careline.directory.visit_types import (
@@ -36,8 +38,9 @@ from careline.directory.visit_types import (
     time_zone_of,
 )
 from careline.patients.selectors import list_living_patient_keys
-from careline.platform import audit
+from careline.platform import audit, clock
 from careline.platform.actors import Actor
+from careline.platform.errors import CarelineError
 from careline.platform.models import AuditAction
 from careline.scheduling import configuration, occupancy
 from careline.scheduling.availability import local_instant
@@ -54,6 +57,7 @@ from careline.scheduling.models import (
     RuleKind,
     Weekday,
 )
+from careline.scheduling.waitlist.services import join_waitlist
 
 FAMILY = "Family medicine"
 RADIOLOGY = "Radiology"
@@ -205,6 +209,7 @@ def load_demo_schedule(*, actor: Actor, now: datetime, rng: random.Random) -> De
     for place in chosen:
         history.add_provider(place.practitioner_id, place.location_id, place.specialty)
     written = history.write(actor)
+    _waitlist(actor, visit_types, patients=history.patients[:3])
     return DemoSchedule(
         visit_types=len(visit_types),
         templates=templates,
@@ -212,6 +217,27 @@ def load_demo_schedule(*, actor: Actor, now: datetime, rng: random.Random) -> De
         appointments=written[0],
         upcoming=written[1],
     )
+
+
+def _waitlist(
+    actor: Actor, visit_types: dict[str, Any], *, patients: list[tuple[int, uuid.UUID]]
+) -> None:
+    """A few patients who want an earlier follow-up in the next three weeks (those a
+    criterion refuses are left off, as staff adding them would be told)."""
+    follow_up = visit_types.get("follow-up")
+    if follow_up is None:
+        return
+    today = clock.now().astimezone(ZoneInfo(settings.CARELINE_TIME_ZONE)).date()
+    for _, patient_id in patients:
+        with contextlib.suppress(CarelineError):
+            join_waitlist(
+                actor=actor,
+                patient_id=patient_id,
+                visit_type_id=follow_up.public_id,
+                earliest_date=today,
+                latest_date=today + timedelta(days=21),
+                note="Would take an earlier time if one frees up",
+            )
 
 
 def _one_each(places: list[PractitionerPlace], *, by_location: bool) -> list[PractitionerPlace]:

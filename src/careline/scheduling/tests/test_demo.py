@@ -22,6 +22,7 @@ from careline.scheduling.models import (
     RedFlagList,
 )
 from careline.scheduling.patient_booking import get_question_step
+from careline.scheduling.waitlist.models import WaitlistEntry
 from careline.testing.factories import LocationFactory, PatientFactory
 from careline.testing.scheduling import NOW, make_practitioner
 
@@ -66,6 +67,8 @@ def test_demo_schedule_is_loaded_once_without_overlaps() -> None:
     assert Occupancy.objects.filter(appointment__status="booked").count() >= 2 * booked.count()
     assert not Occupancy.objects.exclude(appointment__status="booked").exists()
     assert load_demo_schedule(actor=Actor.system("test"), now=NOW, rng=random.Random(1)) is None
+    waiting = list(WaitlistEntry.objects.values_list("visit_type__code", "status"))
+    assert waiting == [("follow-up", "active")] * 3
 
 
 def test_the_demo_questionnaire_leads_to_the_demo_visit_types() -> None:
