@@ -43,7 +43,12 @@ class InactivityLogoutMiddleware:
                 if request.path.startswith("/api/") or not is_staff_account:
                     return self.get_response(request)
                 return redirect(f"{reverse('account_login')}?timed_out=1")
-            request.session[LAST_SEEN_KEY] = now
+            # Written when it moved by a tenth of the timeout (at most 30 s), not on every
+            # request: each write saves the session, and a page's parallel requests (htmx,
+            # the API docs' assets) then raced to save it. The session may end that much
+            # early, never late.
+            if last_seen is None or now - float(last_seen) >= min(30.0, timeout / 10):
+                request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 
 

@@ -349,3 +349,23 @@ def test_the_timeout_is_a_setting(
     clock.shift(dt.timedelta(seconds=61))
 
     assert client.get(AUDIT_LOG)["Location"] == f"{LOGIN}?timed_out=1"
+
+
+def test_the_last_request_time_is_saved_at_most_every_30_seconds(
+    client: Client, sign_in: Callable[..., User], clock: time_machine.Traveller, settings: Any
+) -> None:
+    """Not a session save on every request (a page's parallel requests raced to save it)."""
+    from careline.platform.middleware import LAST_SEEN_KEY
+
+    settings.CARELINE_INACTIVITY_TIMEOUT_SECONDS = 900
+    sign_in(Role.COMPLIANCE)
+    client.get(AUDIT_LOG)
+    first = client.session[LAST_SEEN_KEY]
+
+    clock.shift(dt.timedelta(seconds=29))
+    client.get(AUDIT_LOG)
+    assert client.session[LAST_SEEN_KEY] == first
+
+    clock.shift(dt.timedelta(seconds=1))
+    client.get(AUDIT_LOG)
+    assert client.session[LAST_SEEN_KEY] == first + 30
