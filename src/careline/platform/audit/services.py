@@ -160,10 +160,15 @@ def _insert(events: list[AuditEvent]) -> None:
             event._state.adding, event._state.db = False, db.alias
 
 
+# A test's live server on SQLite serves its threads from one shared connection, where the
+# database's own locks cannot keep two threads' sealing rounds apart.
+_SEAL_ON_APPEND_LOCK = threading.Lock()
+
+
 def _seal_in_this_transaction(events: list[AuditEvent]) -> None:
     """Tests only (``CARELINE_AUDIT_SEAL_ON_APPEND``): seal now, waiting for the lock."""
     sealed: dict[int, AuditEvent] = {}
-    with transaction.atomic(savepoint=False):
+    with _SEAL_ON_APPEND_LOCK, transaction.atomic(savepoint=False):
         while True:
             round_ = _seal_round(wait=True)
             sealed.update((event.pk, event) for event in round_.events)
