@@ -146,13 +146,22 @@ def committed_database(transactional_db: None) -> Iterator[None]:
         pytest.skip(
             f"needs PostgreSQL (concurrent transactions), this run uses {connection.vendor}"
         )
+    others = (
+        "SELECT pid FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(others)
+        before = [row[0] for row in cursor.fetchall()]
     yield
     # A process killed with SIGKILL may leave its backend finishing a statement; end it, so the
-    # test database can be flushed and dropped.
+    # test database can be flushed and dropped. Only backends the test started: the ones that
+    # were there before (a live server's threads, kept for the session) carry on.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            f"SELECT pg_terminate_backend(pid) FROM ({others}) AS started "  # noqa: S608
+            "WHERE NOT (pid = ANY(%s))",
+            [before],
         )
 
 
