@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from careline.directory.visit_types import PortalBooking, get_visit_type, list_visit_types
-from careline.patients.access import access_patient
+from careline.patients.access import PatientAccess, access_patient
 from careline.patients.services import record_timeline_event
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
@@ -242,23 +242,35 @@ def _ticket_status(ticket: BookingTicket, today: date) -> str:
     return "expired" if ticket.latest_date < today else "open"
 
 
-def revoke_booking_ticket(*, actor: Actor, ticket_id: uuid.UUID) -> BookingTicket:
-    """Staff: the patient may no longer book with this ticket (an appointment it booked
-    stays booked)."""
-    found = (
-        BookingTicket.objects.filter(public_id=ticket_id)
+def _staff_access_to(
+    actor: Actor,
+    model: type[BookingTicket] | type[BookingRequest],
+    public_id: uuid.UUID,
+    *,
+    missing: str,
+) -> PatientAccess:
+    """A booking staff member's access to the patient a ticket or request is for
+    (``NotFound`` with ``missing`` when there is no such row); the write audits itself."""
+    patient_id = (
+        model.objects.filter(public_id=public_id)
         .values_list("patient__public_id", flat=True)
         .first()
     )
-    if found is None:
-        raise NotFound("No such booking ticket.")
-    access = access_patient(
+    if patient_id is None:
+        raise NotFound(missing)
+    return access_patient(
         actor=actor,
-        patient_id=found,
+        patient_id=patient_id,
         permission=Permission.BOOK_APPOINTMENT,
         action=None,
-        resource_type="BookingTicket",
+        resource_type=model.__name__,
     )
+
+
+def revoke_booking_ticket(*, actor: Actor, ticket_id: uuid.UUID) -> BookingTicket:
+    """Staff: the patient may no longer book with this ticket (an appointment it booked
+    stays booked)."""
+    access = _staff_access_to(actor, BookingTicket, ticket_id, missing="No such booking ticket.")
     with transaction.atomic():
         ticket = (
             BookingTicket.objects.select_for_update(of=("self",))
@@ -274,7 +286,7 @@ def revoke_booking_ticket(*, actor: Actor, ticket_id: uuid.UUID) -> BookingTicke
             action=AuditAction.UPDATE,
             resource_type="BookingTicket",
             resource_id=str(ticket_id),
-            patient_id=found,
+            patient_id=access.patient.public_id,
             is_break_glass=access.is_break_glass,
             details={"revoked": True},
         )
@@ -373,20 +385,7 @@ def close_booking_request(
     """Staff: the request is booked (they booked it) or declined (with a note)."""
     if status not in (BookingRequestStatus.BOOKED, BookingRequestStatus.DECLINED):
         raise ValidationFailed("status must be booked or declined.", details={"field": "status"})
-    found = (
-        BookingRequest.objects.filter(public_id=request_id)
-        .values_list("patient__public_id", flat=True)
-        .first()
-    )
-    if found is None:
-        raise NotFound("No such booking request.")
-    access = access_patient(
-        actor=actor,
-        patient_id=found,
-        permission=Permission.BOOK_APPOINTMENT,
-        action=None,
-        resource_type="BookingRequest",
-    )
+    access = _staff_access_to(actor, BookingRequest, request_id, missing="No such booking request.")
     with transaction.atomic():
         booking_request = (
             BookingRequest.objects.select_for_update(of=("self",))
@@ -403,7 +402,7 @@ def close_booking_request(
             action=AuditAction.UPDATE,
             resource_type="BookingRequest",
             resource_id=str(request_id),
-            patient_id=found,
+            patient_id=access.patient.public_id,
             is_break_glass=access.is_break_glass,
             details={"status": status},
         )
