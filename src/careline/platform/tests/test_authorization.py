@@ -117,7 +117,16 @@ def test_an_anonymous_csrf_failure_is_counted_not_audited() -> None:
 
 # Pages every signed-in user may open: the start page (it sends each role to its own work).
 OPEN_TO_EVERY_SIGNED_IN_USER = {"platform:home"}
-UI_NAMESPACES = ("patients", "clinical", "platform", "interop", "portal_access", "directory")
+UI_NAMESPACES = (
+    "patients",
+    "clinical",
+    "platform",
+    "interop",
+    "portal_access",
+    "directory",
+    "scheduling",
+    "waitlist",
+)
 
 
 def _ui_routes() -> list[tuple[str, Any]]:
