@@ -1,0 +1,2 @@
+"""Channel adapters: every way a message leaves or arrives, behind one interface
+(``channels.base``)."""
