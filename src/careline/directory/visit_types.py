@@ -255,9 +255,9 @@ def list_offering_practitioners(
     in_specialty_ids = members.ids
     practitioners = Practitioner.objects.filter(is_active=True)
     if in_specialty_ids is not None:
-        practitioners = practitioners.filter(pk__in=in_specialty_ids)
+        practitioners = practitioners.filter(pk__any_of=list(in_specialty_ids))
     if practitioner_ids is not None:
-        practitioners = practitioners.filter(pk__in=list(practitioner_ids))
+        practitioners = practitioners.filter(pk__any_of=list(practitioner_ids))
     if gender:
         practitioners = practitioners.filter(gender=gender)
     rows = practitioners.values_list(
@@ -379,7 +379,7 @@ def role_location_ids(*, practitioner_ids: Collection[int]) -> dict[int, int]:
     """Practitioner pk → the location of her first active role that names one."""
     rows = (
         PractitionerRole.objects.filter(
-            practitioner_id__in=list(practitioner_ids), is_active=True, location__isnull=False
+            practitioner_id__any_of=list(practitioner_ids), is_active=True, location__isnull=False
         )
         .order_by("pk")
         .values_list("practitioner_id", "location_id")

@@ -8,9 +8,10 @@ class PlatformConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from careline.platform import signals
+        from careline.platform import lookups, signals
         from careline.platform.audit.triggers import refresh_sqlite_trigger
 
+        lookups.register()
         signals.connect()
         post_migrate.connect(
             refresh_sqlite_trigger, sender=self, dispatch_uid="careline.audit.sqlite_trigger"

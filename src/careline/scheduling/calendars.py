@@ -23,9 +23,9 @@ def load_template_places(
     *, practitioner_ids: Collection[int], location_ids: Collection[int] | None = None
 ) -> set[tuple[int, int]]:
     """(practitioner, location) pairs that have a template. One query."""
-    templates = AvailabilityTemplate.objects.filter(practitioner_id__in=list(practitioner_ids))
+    templates = AvailabilityTemplate.objects.filter(practitioner_id__any_of=list(practitioner_ids))
     if location_ids is not None:
-        templates = templates.filter(location_id__in=list(location_ids))
+        templates = templates.filter(location_id__any_of=list(location_ids))
     return set(templates.values_list("practitioner_id", "location_id").distinct())
 
 
@@ -37,9 +37,9 @@ def load_templates(
 ) -> list[TemplateSpec]:
     """Every template of these practitioners (at these locations, on these weekdays).
     Three queries."""
-    templates = AvailabilityTemplate.objects.filter(practitioner_id__in=list(practitioner_ids))
+    templates = AvailabilityTemplate.objects.filter(practitioner_id__any_of=list(practitioner_ids))
     if location_ids is not None:
-        templates = templates.filter(location_id__in=list(location_ids))
+        templates = templates.filter(location_id__any_of=list(location_ids))
     if weekdays is not None:
         templates = templates.filter(weekday__in=list(weekdays))
     rows = list(
@@ -140,7 +140,7 @@ def load_exceptions(
 ) -> Exceptions:
     """Leave of these practitioners and organisation-wide closures touching [start, end)."""
     rows = AvailabilityException.objects.filter(
-        Q(practitioner_id__in=list(practitioner_ids)) | Q(practitioner__isnull=True),
+        Q(practitioner_id__any_of=list(practitioner_ids)) | Q(practitioner__isnull=True),
         starts_at__lt=end,
         ends_at__gt=start,
     ).values_list("practitioner_id", "location_id", "starts_at", "ends_at")
@@ -156,7 +156,7 @@ def load_provider_rules(*, practitioner_ids: Collection[int]) -> dict[int, list[
     """Active provider rules by practitioner. One query."""
     rules: dict[int, list[ProviderRule]] = defaultdict(list)
     for rule in ProviderRule.objects.filter(
-        practitioner_id__in=list(practitioner_ids), is_active=True
+        practitioner_id__any_of=list(practitioner_ids), is_active=True
     ).order_by("pk"):
         rules[rule.practitioner_id].append(rule)
     return dict(rules)

@@ -81,7 +81,7 @@ def overlapping(
     keys: Sequence[str], start: datetime, end: datetime, now: datetime
 ) -> QuerySet[Occupancy]:
     rows = Occupancy.objects.filter(
-        resource_key__in=list(keys),
+        resource_key__any_of=list(keys),
         occupied_from__lt=end,
         occupied_from__gt=start - MAX_SPAN,
         occupied_to__gt=start,
