@@ -130,6 +130,9 @@ def _write_appointments(
     stored: dict[str, tuple[int, str]],
     outcome: AppointmentOutcome,
 ) -> None:
+    """A fixed number of queries for the whole batch: the old time of updated appointments
+    goes, what already takes the new time is read once for every key, and appointments,
+    their time, history and timeline are written in bulk."""
     locations = _locations(rows)
     zones = {
         pk: time_zone_of(info.time_zone)
@@ -142,8 +145,10 @@ def _write_appointments(
     )
     visit_types = _visit_type_ids(rows)
     existing = Appointment.objects.in_bulk([known[0] for known in stored.values()])
+    if existing:
+        Occupancy.objects.filter(appointment_id__in=list(existing)).delete()
     now = clock.now()
-    history, events = [], []
+    writable = []
     for row in rows:
         location_id = locations.get(row.source_id)
         if location_id is None:
@@ -154,16 +159,38 @@ def _write_appointments(
         from_status = appointment.status if known else ""
         appointment.visit_type_id = visit_types[row.source_id]
         _fill(appointment, row, source_system, received_at, location_id, now)
-        if known:
-            Occupancy.objects.filter(appointment=appointment).delete()
-        keys, taken = _time_taken(row, now) if appointment.is_active else ([], [])
-        appointment.conflict_note = _conflict_note(taken)
-        appointment.save()
-        _take_time(appointment, keys, {occupied.resource_key for occupied in taken})
+        writable.append((row, appointment, from_status, known is not None))
+    time_taken = _TimeTaken([row for row, appointment, _, _ in writable if appointment.is_active])
+    takes: list[tuple[Appointment, list[str], set[str]]] = []
+    for row, appointment, _, _ in writable:
+        if appointment.is_active:
+            keys = _keys(row)
+            taken = time_taken.overlapping(keys, row.starts_at, row.ends_at)
+            appointment.conflict_note = _conflict_note(taken)
+            time_taken.add(appointment, keys)
+            takes.append((appointment, keys, {key for _, key in taken}))
+        else:
+            appointment.conflict_note = ""
+    Appointment.objects.bulk_create([a for _, a, _, is_update in writable if not is_update])
+    Appointment.objects.bulk_update([a for _, a, _, is_update in writable if is_update], _FILLED)
+    Occupancy.objects.bulk_create(
+        Occupancy(
+            resource_key=key,
+            slot_key=occupancy.own_slot_key("appointment", appointment.public_id),
+            occupied_from=appointment.starts_at,
+            occupied_to=appointment.ends_at,
+            appointment=appointment,
+            is_overbook=key in taken_keys,
+        )
+        for appointment, keys, taken_keys in takes
+        for key in keys
+    )
+    history, events = [], []
+    for row, appointment, from_status, is_update in writable:
         if appointment.conflict_note:
             outcome.conflicts.append(row.source_id)
-        (outcome.updated if known else outcome.created).append(row.source_id)
-        history.append(_history(actor, appointment, from_status, is_new=known is None))
+        (outcome.updated if is_update else outcome.created).append(row.source_id)
+        history.append(_history(actor, appointment, from_status, is_new=not is_update))
         events.append(_event(row))
     AppointmentHistory.objects.bulk_create(history)
     record_source_events(
@@ -222,40 +249,90 @@ def _fill(
     appointment.updated_at = now
 
 
-def _time_taken(row: AppointmentRow, now: datetime) -> tuple[list[str], list[Occupancy]]:
-    """The occupancy keys of each practitioner and the patient, and what already takes them."""
+# Every field ``_fill`` sets, and the conflict note: what an update writes.
+_FILLED = [
+    "visit_type_id",
+    "patient_id",
+    "practitioner_id",
+    "location_id",
+    "starts_at",
+    "ends_at",
+    "status",
+    "cancel_reason",
+    "cancel_note",
+    "cancelled_at",
+    "source_system",
+    "source_id",
+    "received_at",
+    "content_hash",
+    "raw",
+    "source_status",
+    "visit_text",
+    "updated_at",
+    "conflict_note",
+]
+
+
+def _keys(row: AppointmentRow) -> list[str]:
+    """The occupancy keys an active appointment takes: each practitioner's, the patient's."""
     keys = [occupancy.practitioner_key(pk) for pk in dict.fromkeys(row.practitioner_ids)]
     keys.append(occupancy.patient_key(row.patient_id))
-    taken = (
-        occupancy.overlapping(keys, row.starts_at, row.ends_at, now)
-        .select_related("appointment")
-        .order_by("occupied_from", "pk")
-    )
-    return keys, list(taken)
+    return keys
 
 
-def _take_time(appointment: Appointment, keys: list[str], taken_keys: set[str]) -> None:
-    """One occupancy row per key; an overbook row where the time is already taken."""
-    slot_key = occupancy.own_slot_key("appointment", appointment.public_id)
-    Occupancy.objects.bulk_create(
-        Occupancy(
-            resource_key=key,
-            slot_key=slot_key,
-            occupied_from=appointment.starts_at,
-            occupied_to=appointment.ends_at,
-            appointment=appointment,
-            is_overbook=key in taken_keys,
+class _TimeTaken:
+    """What already takes the time of a batch's appointments: the live occupancy of their keys
+    over the batch's span, read in one query, plus the batch's own appointments as they are
+    placed (two EHR appointments of one batch can overlap each other)."""
+
+    def __init__(self, rows: Sequence[AppointmentRow]) -> None:
+        # (occupied_from, order, occupied_to, key, owner): stored rows sort before the batch's
+        # own at the same start, as their smaller primary keys did when each row was saved.
+        self.by_key: dict[str, list[tuple[datetime, tuple[int, int], datetime, str]]] = {}
+        self.placed = 0
+        if not rows:
+            return
+        keys = sorted({key for row in rows for key in _keys(row)})
+        start = min(row.starts_at for row in rows)
+        end = max(row.ends_at for row in rows)
+        stored = (
+            occupancy.overlapping(keys, start, end, clock.now())
+            .select_related("appointment")
+            .order_by()
         )
-        for key in keys
-    )
+        for row in stored:
+            owner = f"appointment {row.appointment.public_id}" if row.appointment else "a hold"
+            self.by_key.setdefault(row.resource_key, []).append(
+                (row.occupied_from, (0, row.pk), row.occupied_to, owner)
+            )
+
+    def overlapping(
+        self, keys: Sequence[str], start: datetime, end: datetime
+    ) -> list[tuple[str, str]]:
+        """(owner, key) of what overlaps [start, end) on these keys, earliest first."""
+        found = [
+            (occupied_from, order, owner, key)
+            for key in keys
+            for occupied_from, order, occupied_to, owner in self.by_key.get(key, ())
+            if occupied_from < end and occupied_to > start
+        ]
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [(owner, key) for _, _, owner, key in found]
+
+    def add(self, appointment: Appointment, keys: Sequence[str]) -> None:
+        self.placed += 1
+        owner = f"appointment {appointment.public_id}"
+        for key in keys:
+            self.by_key.setdefault(key, []).append(
+                (appointment.starts_at, (1, self.placed), appointment.ends_at, owner)
+            )
 
 
-def _conflict_note(taken: list[Occupancy]) -> str:
+def _conflict_note(taken: list[tuple[str, str]]) -> str:
     """What the EHR's time overlaps, by appointment (at most three named, within 300 chars)."""
     owners: dict[str, list[str]] = {}
-    for row in taken:
-        owner = f"appointment {row.appointment.public_id}" if row.appointment else "a hold"
-        owners.setdefault(owner, []).append(row.resource_key.split(":", 1)[0])
+    for owner, key in taken:
+        owners.setdefault(owner, []).append(key.split(":", 1)[0])
     if not owners:
         return ""
     parts = [f"{owner} ({' and '.join(kinds)})" for owner, kinds in list(owners.items())[:3]]

@@ -60,9 +60,15 @@ def lock_sessions(sessions: Iterable[tuple[int, date]]) -> None:
     keys = sorted(
         {(practitioner * 1_000_003 + day.toordinal()) % 2**31 for practitioner, day in sessions}
     )
+    if not keys:
+        return
+    # One statement, the locks taken in key order (the order every caller takes them in, so
+    # two transactions never wait on each other crosswise).
     with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, key])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, key) FROM unnest(%s::integer[]) AS key ORDER BY key",
+            [_LOCK_NAMESPACE, keys],
+        )
 
 
 def clear_expired_holds(*, now: datetime, start: datetime, end: datetime) -> None:

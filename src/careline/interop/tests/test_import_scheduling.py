@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from careline.directory.models import Location, Practitioner, PractitionerRole
 from careline.interop.importer import ImportResult
@@ -628,3 +630,30 @@ def test_schedule_or_slot_that_cannot_be_kept_is_rejected(
     assert rejections(result) == [rejection]
     assert not AvailabilityException.objects.exists()
     assert Practitioner.objects.count() == 1
+
+
+def test_appointments_of_a_bundle_are_written_in_a_fixed_number_of_queries(
+    tmp_path: Path,
+) -> None:
+    """The first import of a bundle's appointments costs the same queries for 2 as for 8."""
+
+    def spread(count: int, prefix: str, first_day: int) -> list[dict[str, Any]]:
+        return [
+            appointment(
+                f"{prefix}{n}",
+                start=f"2026-06-{first_day + n:02d}T13:00:00Z",
+                end=f"2026-06-{first_day + n:02d}T13:30:00Z",
+            )
+            for n in range(count)
+        ]
+
+    run(tmp_path, *with_context(appointment("warm-up")), name="context.json")
+    queries = []
+    for count, prefix, first_day in ((2, "small", 3), (8, "large", 10)):
+        bundle = with_context(*spread(count, prefix, first_day))
+        with CaptureQueriesContext(connection) as captured:
+            result = run(tmp_path, *bundle, name=f"{prefix}.json")
+        assert counts(result, "Appointment") == (count, 0, 0, 0, 0)
+        queries.append(len(captured.captured_queries))
+    assert queries[0] == queries[1]
+    assert Occupancy.objects.filter(is_overbook=True).count() == 0
