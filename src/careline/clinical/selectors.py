@@ -199,5 +199,5 @@ def has_encounter_since(
         status__in=[EncounterStatus.CANCELLED, EncounterStatus.ENTERED_IN_ERROR]
     )
     if practitioner_ids is not None:
-        encounters = encounters.filter(practitioner_id__in=list(practitioner_ids))
+        encounters = encounters.filter(practitioner_id__any_of=list(practitioner_ids))
     return encounters.exists()
