@@ -279,6 +279,20 @@ CARELINE_LATE_CANCEL_HOURS = int(env("CARELINE_LATE_CANCEL_HOURS", "24"))
 CARELINE_ACCESS_SNAPSHOT_CHECK_SECONDS = float(
     env("CARELINE_ACCESS_SNAPSHOT_CHECK_SECONDS", "3600")
 )
+# Periodic jobs, enqueued by the scheduler beside `careline worker` (platform.periodic): each
+# names a function that enqueues (or checks and enqueues) and how often, in seconds (0: off).
+CARELINE_PERIODIC_JOBS: list[dict[str, str | float]] = [
+    {
+        "name": "waitlist sweep",
+        "target": "careline.scheduling.waitlist.sweeper.enqueue_sweep",
+        "seconds": CARELINE_WAITLIST_SWEEP_SECONDS,
+    },
+    {
+        "name": "weekly access snapshot",
+        "target": "careline.scheduling.cadence.enqueue_snapshot_if_due",
+        "seconds": CARELINE_ACCESS_SNAPSHOT_CHECK_SECONDS,
+    },
+]
 
 # The audit sealer (`careline worker`, `careline audit seal --follow`): how often it looks for
 # unsealed entries, where it writes checkpoints outside the database (an append-only file,

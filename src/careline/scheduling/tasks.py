@@ -3,7 +3,7 @@ arguments, never PHI; each task calls one function and is idempotent.
 
 - ``record_access_snapshots_task()``: this week's third-next-available per visit type and
   provider (``metrics.record_access_snapshots``); a second run in the same week writes
-  nothing. Enqueued by the snapshot cadence beside the worker (``scheduling.cadence``).
+  nothing. Enqueued by the periodic job of ``scheduling.cadence``.
 """
 
 from __future__ import annotations
