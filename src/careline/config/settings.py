@@ -200,6 +200,26 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Careline <no-reply@careline.invalid>")
 
+# SMS through a Twilio-compatible provider and fax through a Phaxio-compatible one
+# (careline.messaging.channels.sms / .fax). The credentials carry the SDKs' own names; the API
+# base URL points the adapter at another server speaking the same API (a local stand-in, a
+# regional edge). An adapter is marked as covered by a business associate agreement only when
+# one is signed: no PHI goes to a provider that is not.
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", "https://api.twilio.com")
+TWILIO_COVERED_BY_BAA = env_bool("TWILIO_COVERED_BY_BAA", default=False)
+TWILIO_TIMEOUT_SECONDS = float(env("TWILIO_TIMEOUT_SECONDS", "10"))
+PHAXIO_API_KEY = env("PHAXIO_API_KEY")
+PHAXIO_API_SECRET = env("PHAXIO_API_SECRET")
+PHAXIO_CALLBACK_TOKEN = env("PHAXIO_CALLBACK_TOKEN")
+PHAXIO_CALLER_ID = env("PHAXIO_CALLER_ID")
+PHAXIO_API_BASE_URL = env("PHAXIO_API_BASE_URL", "https://api.phaxio.com/v2.1")
+PHAXIO_COVERED_BY_BAA = env_bool("PHAXIO_COVERED_BY_BAA", default=False)
+PHAXIO_TIMEOUT_SECONDS = float(env("PHAXIO_TIMEOUT_SECONDS", "30"))
+
 # Automatic logoff after inactivity (HIPAA §164.312(a)(2)(iii)).
 CARELINE_INACTIVITY_TIMEOUT_SECONDS = int(env("CARELINE_INACTIVITY_TIMEOUT_SECONDS", "900"))
 SESSION_COOKIE_AGE = 12 * 60 * 60
