@@ -48,7 +48,8 @@ from careline.messaging.channels.base import (
     SendResult,
     TransientFailure,
 )
-from careline.messaging.channels.twilio_codes import failure_for_response, parse_retry_after
+from careline.messaging.channels.provider_http import parse_retry_after
+from careline.messaging.channels.twilio_codes import failure_for_response
 
 REFERENCE_PARAM = "careline_ref"
 # How far the provider's clock may be behind ours when the message log is searched.

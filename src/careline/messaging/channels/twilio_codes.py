@@ -16,9 +16,7 @@ from careline.messaging.channels.base import (
     PermanentFailure,
     TransientFailure,
 )
-
-# Seconds to wait after a 429 that names no Retry-After (Twilio's usually do not).
-DEFAULT_RATE_LIMIT_RETRY_SECONDS = 5.0
+from careline.messaging.channels.provider_http import DEFAULT_RATE_LIMIT_RETRY_SECONDS
 
 TRANSIENT_KINDS = frozenset({FailureKind.RATE_LIMITED, FailureKind.UNAVAILABLE})
 
@@ -79,15 +77,3 @@ def failure_for_response(
     if kind is FailureKind.RATE_LIMITED and retry_after is None:
         retry_after = DEFAULT_RATE_LIMIT_RETRY_SECONDS
     return TransientFailure(kind, reason, code=code, retry_after=retry_after)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header given in seconds (the HTTP-date form is not used
-    by these providers); ``None`` when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None

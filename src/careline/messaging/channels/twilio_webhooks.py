@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from twilio.request_validator import RequestValidator
 
 from careline.messaging.channels.base import ChannelKind, DeliveryReport, InboundMessage
+from careline.messaging.channels.provider_http import WebhookPayloadError
 from careline.messaging.channels.twilio_codes import kind_for_code
+
+__all__ = ["TwilioWebhookVerifier", "WebhookPayloadError"]
 
 # Twilio's message statuses, as its callbacks report them, and the name Careline records.
 _STATUSES = {
@@ -30,10 +33,6 @@ _STATUSES = {
     "read": "read",
     "canceled": "failed",
 }
-
-
-class WebhookPayloadError(ValueError):
-    """A verified callback that lacks what it must carry (answer 400, store nothing)."""
 
 
 class TwilioWebhookVerifier:

@@ -15,13 +15,13 @@ from careline.messaging.channels.base import (
     PermanentFailure,
     TransientFailure,
 )
+from careline.messaging.channels.provider_http import DEFAULT_RATE_LIMIT_RETRY_SECONDS
 from careline.messaging.channels.sms import (
     TwilioConfig,
     TwilioSmsAdapter,
     reference_from_callback_url,
     with_reference,
 )
-from careline.messaging.channels.twilio_codes import DEFAULT_RATE_LIMIT_RETRY_SECONDS
 from careline.messaging.testing.fake_twilio import Behaviour, FakeTwilio
 
 SENDER = "+15555550100"
