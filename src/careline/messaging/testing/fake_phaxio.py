@@ -9,10 +9,13 @@
   ``lineError``) and ``hang`` (accepted and logged, the answer never comes);
 - ``send_status_callbacks()`` POSTs each fax's final state signed with ``X-Phaxio-Signature``;
   ``send_inbound()`` a received fax.
+
+Run one by hand: ``python -m careline.messaging.testing.fake_phaxio --port 8766``.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import enum
 import json
@@ -27,7 +30,12 @@ from typing import Any
 import requests
 
 from careline.messaging.channels.fax import PhaxioWebhookVerifier
-from careline.messaging.testing.http_server import LocalServer, Request, Response
+from careline.messaging.testing.http_server import (
+    LocalServer,
+    Request,
+    Response,
+    serve_until_interrupted,
+)
 
 PREFIX = "/v2.1"
 
@@ -63,9 +71,14 @@ class FakeFax:
 
 class FakePhaxio(LocalServer):
     def __init__(
-        self, *, api_key: str = "fake-key", api_secret: str = "", callback_token: str = ""
+        self,
+        *,
+        api_key: str = "fake-key",
+        api_secret: str = "",
+        callback_token: str = "",
+        port: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(port=port)
         self.api_key = api_key
         self.api_secret = api_secret or secrets.token_hex(16)
         self.callback_token = callback_token or secrets.token_hex(16)
@@ -253,3 +266,23 @@ def _time(value: str | None) -> datetime | None:
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(status, {"success": False, "message": message}, headers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A local server speaking Phaxio's fax API.")
+    parser.add_argument("--port", type=int, default=8766)
+    port = parser.parse_args().port
+    server = FakePhaxio(port=port)
+    serve_until_interrupted(
+        server,
+        {
+            "PHAXIO_API_BASE_URL": f"http://127.0.0.1:{port}{PREFIX}",
+            "PHAXIO_API_KEY": server.api_key,
+            "PHAXIO_API_SECRET": server.api_secret,
+            "PHAXIO_CALLBACK_TOKEN": server.callback_token,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

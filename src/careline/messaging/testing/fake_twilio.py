@@ -14,10 +14,14 @@
   Twilio signs them (``X-Twilio-Signature``), and ``send_inbound()`` an incoming text.
 
 ``messages`` is the log the tests count (``sent_to(number)``).
+
+Run one by hand: ``python -m careline.messaging.testing.fake_twilio --port 8765`` prints the
+``TWILIO_*`` settings that point Careline at it.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import enum
 import secrets
@@ -31,7 +35,12 @@ from urllib.parse import urlencode
 import requests
 from twilio.request_validator import RequestValidator
 
-from careline.messaging.testing.http_server import LocalServer, Request, Response
+from careline.messaging.testing.http_server import (
+    LocalServer,
+    Request,
+    Response,
+    serve_until_interrupted,
+)
 
 API_VERSION = "2010-04-01"
 
@@ -70,8 +79,10 @@ class FakeMessage:
 
 
 class FakeTwilio(LocalServer):
-    def __init__(self, *, account_sid: str = "AC" + "0" * 32, auth_token: str = "") -> None:
-        super().__init__()
+    def __init__(
+        self, *, account_sid: str = "AC" + "0" * 32, auth_token: str = "", port: int = 0
+    ) -> None:
+        super().__init__(port=port)
         self.account_sid = account_sid
         self.auth_token = auth_token or secrets.token_hex(16)
         self.behaviours: dict[str, Behaviour] = {}
@@ -265,3 +276,23 @@ def _error(status: int, code: int, message: str, headers: dict[str, str] | None 
         "status": status,
     }
     return Response(status, payload, headers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A local server speaking Twilio's Messages API.")
+    parser.add_argument("--port", type=int, default=8765)
+    port = parser.parse_args().port
+    server = FakeTwilio(port=port)
+    serve_until_interrupted(
+        server,
+        {
+            "TWILIO_API_BASE_URL": f"http://127.0.0.1:{port}",
+            "TWILIO_ACCOUNT_SID": server.account_sid,
+            "TWILIO_AUTH_TOKEN": server.auth_token,
+            "TWILIO_FROM_NUMBER": "+15550000000",
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

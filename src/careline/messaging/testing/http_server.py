@@ -39,7 +39,8 @@ class LocalServer:
     """Serves ``handle(request) -> Response`` on 127.0.0.1 at a free port, in a thread.
     Use as a context manager; ``base_url`` is where it listens."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, port: int = 0) -> None:
+        self.port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         # Released when the server stops, so requests told to hang end too.
@@ -78,7 +79,7 @@ class LocalServer:
                 pass  # no request lines (they carry numbers) on stderr
 
         self.released.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
@@ -103,3 +104,17 @@ class LocalServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def serve_until_interrupted(server: LocalServer, settings: dict[str, str]) -> None:
+    """Run a stand-in from the command line: print the settings that point Careline at it,
+    then serve until Ctrl-C."""
+    server.start()
+    for name, value in settings.items():
+        print(f"export {name}={value}", flush=True)  # noqa: T201 - the command's output
+    try:
+        server.released.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
