@@ -1,4 +1,4 @@
-"""SMS through Twilio, or through any server that speaks Twilio's REST API.
+"""SMS (and voice) through Twilio, or through any server that speaks Twilio's REST API.
 
 The adapter uses the ``twilio`` SDK. ``TWILIO_API_BASE_URL`` replaces the SDK's fixed
 ``https://api.twilio.com`` (the ``Api`` domain's ``base_url``; paging links are joined to it
@@ -31,8 +31,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from xml.sax.saxutils import escape
 
 import requests
 from django.conf import settings
@@ -132,11 +133,10 @@ class _HeaderKeepingHttpClient:
         return value
 
 
-class TwilioSmsAdapter:
-    """``ChannelAdapter`` for SMS through Twilio's Messages API."""
+class _TwilioAdapter:
+    """What the SMS and voice adapters share: one SDK client at the configured base URL,
+    and the SDK's failures turned into the adapter interface's."""
 
-    name = "twilio-sms"
-    channel = ChannelKind.SMS
     reconciles = True
 
     def __init__(self, config: TwilioConfig) -> None:
@@ -147,8 +147,36 @@ class TwilioSmsAdapter:
         self._client.api.base_url = config.api_base_url.rstrip("/")
 
     @classmethod
-    def from_settings(cls) -> TwilioSmsAdapter:
+    def from_settings(cls) -> Self:
         return cls(TwilioConfig.from_settings())
+
+    def _call(self, call: Any) -> Any:
+        """Run one SDK call, turning its failures into the adapter interface's."""
+        try:
+            return call()
+        except (TwilioRestException, TwilioServiceException) as error:
+            raise failure_for_response(
+                status=int(error.status),
+                code=str(error.code or ""),
+                retry_after=self._http.last_retry_after,
+            ) from error
+        except requests.Timeout as error:
+            # The request may have reached the provider: the send is in doubt, and the
+            # dispatcher must ask ``find_sent`` before it tries again.
+            raise TransientFailure(
+                FailureKind.UNAVAILABLE, "The provider did not answer in time.", code="timeout"
+            ) from error
+        except requests.RequestException as error:
+            raise TransientFailure(
+                FailureKind.UNAVAILABLE, "The provider could not be reached.", code="connection"
+            ) from error
+
+
+class TwilioSmsAdapter(_TwilioAdapter):
+    """``ChannelAdapter`` for SMS through Twilio's Messages API."""
+
+    name = "twilio-sms"
+    channel = ChannelKind.SMS
 
     def send(self, message: OutgoingMessage) -> SendResult:
         arguments: dict[str, Any] = {"to": message.to, "body": message.body}
@@ -189,26 +217,48 @@ class TwilioSmsAdapter:
             if str(record.direction or "").startswith("outbound"):
                 yield record
 
-    def _call(self, call: Any) -> Any:
-        """Run one SDK call, turning its failures into the adapter interface's."""
-        try:
-            return call()
-        except (TwilioRestException, TwilioServiceException) as error:
-            raise failure_for_response(
-                status=int(error.status),
-                code=str(error.code or ""),
-                retry_after=self._http.last_retry_after,
-            ) from error
-        except requests.Timeout as error:
-            # The request may have reached the provider: the send is in doubt, and the
-            # dispatcher must ask ``find_sent`` before it tries again.
-            raise TransientFailure(
-                FailureKind.UNAVAILABLE, "The provider did not answer in time.", code="timeout"
-            ) from error
-        except requests.RequestException as error:
-            raise TransientFailure(
-                FailureKind.UNAVAILABLE, "The provider could not be reached.", code="connection"
-            ) from error
+
+class TwilioVoiceAdapter(_TwilioAdapter):
+    """``ChannelAdapter`` for a spoken message: Twilio calls the number and reads the body
+    (TwiML ``<Say>``). A call has no body to match in the provider's log, so ``find_sent``
+    takes any call to that number from our number since the attempt began as ours — for a
+    voice reminder at most once matters more than a rare missed call."""
+
+    name = "twilio-voice"
+    channel = ChannelKind.VOICE
+
+    def __init__(self, config: TwilioConfig) -> None:
+        if not config.from_number:
+            raise ImproperlyConfigured("Voice calls need TWILIO_FROM_NUMBER (a voice number).")
+        super().__init__(config)
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        arguments: dict[str, Any] = {
+            "to": message.to,
+            "from_": message.sender or self.config.from_number,
+            "twiml": f"<Response><Say>{escape(message.body)}</Say></Response>",
+        }
+        if message.status_callback_url:
+            arguments["status_callback"] = with_reference(
+                message.status_callback_url, message.reference
+            )
+        return _result(self._call(lambda: self._client.calls.create(**arguments)))
+
+    def find_sent(self, message: OutgoingMessage, *, since: datetime) -> SendResult | None:
+        sender = message.sender or self.config.from_number
+        earliest = since - CLOCK_SKEW
+
+        def oldest_match() -> Any:
+            found = None
+            calls = self._client.calls.stream(to=message.to, from_=sender, page_size=LOG_PAGE_SIZE)
+            for record in calls:
+                if record.date_created is not None and record.date_created < earliest:
+                    break
+                found = record
+            return found
+
+        record = self._call(oldest_match)
+        return _result(record) if record is not None else None
 
 
 def _result(record: Any) -> SendResult:

@@ -33,6 +33,18 @@ _STATUSES = {
     "read": "read",
     "canceled": "failed",
 }
+# A voice call's statuses: answered and played is delivered.
+_CALL_STATUSES = {
+    "queued": "queued",
+    "initiated": "queued",
+    "ringing": "sent",
+    "in-progress": "sent",
+    "completed": "delivered",
+    "busy": "undelivered",
+    "no-answer": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
 
 
 class TwilioWebhookVerifier:
@@ -49,9 +61,15 @@ class TwilioWebhookVerifier:
         return bool(self._validator.validate(url, dict(params), signature))
 
     def parse_status(self, params: Mapping[str, str]) -> DeliveryReport:
-        message_id = _required(params, "MessageSid")
-        reported = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
-        status = _STATUSES.get(reported)
+        """A message's status callback, or a voice call's (``CallSid``, ``CallStatus``)."""
+        if params.get("CallSid"):
+            message_id = _required(params, "CallSid")
+            reported = params.get("CallStatus", "").lower()
+            status = _CALL_STATUSES.get(reported)
+        else:
+            message_id = _required(params, "MessageSid")
+            reported = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+            status = _STATUSES.get(reported)
         if status is None:
             raise WebhookPayloadError(f"Unknown message status {reported!r}.")
         error_code = params.get("ErrorCode", "").strip()

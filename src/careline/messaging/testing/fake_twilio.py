@@ -1,6 +1,7 @@
 """A local server that speaks enough of Twilio's Messages API for the SMS adapter.
 
-- ``POST /2010-04-01/Accounts/{sid}/Messages.json`` creates a message (HTTP basic auth with the
+- ``POST /2010-04-01/Accounts/{sid}/Messages.json`` (and ``Calls.json``, whose ``Twiml`` is
+  logged as the body) creates a message (HTTP basic auth with the
   account SID and auth token, as the SDK sends it) and answers Twilio's JSON;
 - ``GET`` on the same path lists messages newest first, filtered by ``To``, ``From`` and
   ``DateSent`` / ``DateSent<`` / ``DateSent>``, paged by ``PageSize`` / ``Page`` with a
@@ -88,6 +89,7 @@ class FakeTwilio(LocalServer):
         self.behaviours: dict[str, Behaviour] = {}
         self.retry_after = "7"
         self.messages: list[FakeMessage] = []
+        self.calls: list[FakeMessage] = []  # the body is the call's TwiML
         self.requests_seen = 0
         self._lock = threading.Lock()
 
@@ -97,55 +99,65 @@ class FakeTwilio(LocalServer):
         with self._lock:
             return [message for message in self.messages if message.to == number]
 
+    def called(self, number: str) -> list[FakeMessage]:
+        with self._lock:
+            return [call for call in self.calls if call.to == number]
+
     # -- the API ----------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
         with self._lock:
             self.requests_seen += 1
-        if request.path != f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json":
+        prefix = f"/{API_VERSION}/Accounts/{self.account_sid}/"
+        resource = request.path.removeprefix(prefix).removesuffix(".json")
+        if not request.path.startswith(prefix) or resource not in ("Messages", "Calls"):
             return _error(404, 20404, "The requested resource was not found")
         if not self._authorised(request):
             return _error(401, 20003, "Authenticate")
         if request.method == "POST":
-            return self._create(request.form())
-        return self._list(request.query)
+            return self._create(request.form(), resource)
+        return self._list(request.query, resource)
 
     def _authorised(self, request: Request) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         return request.headers.get("Authorization", "") == f"Basic {expected}"
 
-    def _create(self, form: dict[str, str]) -> Response:
+    def _create(self, form: dict[str, str], resource: str) -> Response:
         to = form.get("To", "")
         behaviour = self.behaviours.get(to)
         refusal = _REFUSALS.get(behaviour) if behaviour is not None else None
+        if resource == "Calls" and behaviour in (Behaviour.OPTED_OUT, Behaviour.LANDLINE):
+            refusal = None  # a landline takes calls; opting out of texts is not of calls
         if refusal is not None:
             status, code, text = refusal
             headers = {"Retry-After": self.retry_after} if status == 429 else {}
             return _error(status, code, text, headers)
-        if not form.get("Body"):
+        content = form.get("Body" if resource == "Messages" else "Twiml", "")
+        if not content:
             return _error(400, 21602, "Message body is required")
         message = FakeMessage(
-            sid="SM" + secrets.token_hex(16),
+            sid=("SM" if resource == "Messages" else "CA") + secrets.token_hex(16),
             to=to,
             sender=form.get("From", "") or "+15550000000",
-            body=form["Body"],
+            body=content,
             messaging_service_sid=form.get("MessagingServiceSid", ""),
             status_callback=form.get("StatusCallback", ""),
             date_created=datetime.now(UTC),
         )
         with self._lock:
-            self.messages.append(message)
+            (self.messages if resource == "Messages" else self.calls).append(message)
         if behaviour is Behaviour.HANG:
             self.released.wait(timeout=30)
         return Response(201, self._json(message))
 
-    def _list(self, query: dict[str, str]) -> Response:
+    def _list(self, query: dict[str, str], resource: str) -> Response:
         with self._lock:
-            found = [m for m in reversed(self.messages) if _matches(m, query)]
+            log = self.messages if resource == "Messages" else self.calls
+            found = [m for m in reversed(log) if _matches(m, query)]
         page_size = int(query.get("PageSize", "50"))
         page = int(query.get("Page", "0"))
         chunk = found[page * page_size : (page + 1) * page_size]
-        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/{resource}.json"
         next_page_uri = None
         if (page + 1) * page_size < len(found):
             following = {**query, "PageSize": str(page_size), "Page": str(page + 1)}
@@ -153,7 +165,7 @@ class FakeTwilio(LocalServer):
         return Response(
             200,
             {
-                "messages": [self._json(message) for message in chunk],
+                resource.lower(): [self._json(message) for message in chunk],
                 "page": page,
                 "page_size": page_size,
                 "uri": uri,
@@ -207,6 +219,19 @@ class FakeTwilio(LocalServer):
         answers = []
         with self._lock:
             pending = [m for m in self.messages if m.status_callback and m.status == "queued"]
+            calls = [c for c in self.calls if c.status_callback and c.status == "queued"]
+        for call in calls:
+            call.status = "completed"
+            call.callbacks_sent.append("completed")
+            params = {
+                "AccountSid": self.account_sid,
+                "CallSid": call.sid,
+                "CallStatus": "completed",
+                "To": call.to,
+                "From": call.sender,
+                "ApiVersion": API_VERSION,
+            }
+            answers.append(self.post_signed(call.status_callback, params))
         for message in pending:
             if self.behaviours.get(message.to) is Behaviour.FILTERED:
                 steps = [("failed", "30007")]

@@ -19,6 +19,7 @@ from careline.messaging.channels.provider_http import DEFAULT_RATE_LIMIT_RETRY_S
 from careline.messaging.channels.sms import (
     TwilioConfig,
     TwilioSmsAdapter,
+    TwilioVoiceAdapter,
     reference_from_callback_url,
     with_reference,
 )
@@ -247,3 +248,36 @@ def test_no_number_reaches_the_logs(twilio: FakeTwilio, caplog: pytest.LogCaptur
     adapter.find_sent(sms(), since=since)
 
     assert "5555550123" not in caplog.text
+
+
+def test_voice_calls_and_reads_the_body_escaped(twilio: FakeTwilio) -> None:
+    adapter = TwilioVoiceAdapter(
+        TwilioConfig(
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            from_number=SENDER,
+            api_base_url=twilio.base_url,
+        )
+    )
+    since = datetime.now(UTC)
+    message = OutgoingMessage(
+        reference="v1", channel=ChannelKind.VOICE, to=PATIENT, body="Visit Tue <9:00> & bring ID"
+    )
+
+    result = adapter.send(message)
+    found = adapter.find_sent(message, since=since)
+
+    [call] = twilio.called(PATIENT)
+    assert call.body == "<Response><Say>Visit Tue &lt;9:00&gt; &amp; bring ID</Say></Response>"
+    assert result.provider_message_id == call.sid
+    assert found is not None
+    assert found.provider_message_id == call.sid
+    assert adapter.find_sent(message, since=since + timedelta(minutes=10)) is None
+    assert twilio.sent_to(PATIENT) == []
+
+
+def test_voice_needs_a_from_number(twilio: FakeTwilio) -> None:
+    with pytest.raises(ImproperlyConfigured):
+        TwilioVoiceAdapter(
+            TwilioConfig(account_sid="AC1", auth_token="t", messaging_service_sid="MG1")
+        )

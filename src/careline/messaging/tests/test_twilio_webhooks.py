@@ -16,6 +16,7 @@ from careline.messaging.channels.base import (
 from careline.messaging.channels.sms import (
     TwilioConfig,
     TwilioSmsAdapter,
+    TwilioVoiceAdapter,
     reference_from_callback_url,
 )
 from careline.messaging.channels.twilio_webhooks import TwilioWebhookVerifier, WebhookPayloadError
@@ -166,3 +167,28 @@ def test_an_unknown_error_code_is_rejected_and_none_is_none() -> None:
         None,
         "read",
     )
+
+
+def test_a_voice_call_callback_parses(twilio: FakeTwilio, sink: CallbackSink) -> None:
+    adapter = TwilioVoiceAdapter(
+        TwilioConfig(
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            from_number=SENDER,
+            api_base_url=twilio.base_url,
+        )
+    )
+    message = OutgoingMessage(
+        reference="v2",
+        channel=ChannelKind.VOICE,
+        to=PATIENT,
+        body="Reminder",
+        status_callback_url=f"{sink.base_url}/hooks/twilio/status",
+    )
+    sid = adapter.send(message).provider_message_id
+
+    assert twilio.send_status_callbacks() == [204]
+    [(url, params)] = sink.accepted
+    report = TwilioWebhookVerifier(twilio.auth_token).parse_status(params)
+    assert report == DeliveryReport(provider_message_id=sid, status="delivered")
+    assert reference_from_callback_url(url) == "v2"
