@@ -58,7 +58,9 @@ class TwilioWebhookVerifier:
     def verify(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         if not signature:
             return False
-        return bool(self._validator.validate(url, dict(params), signature))
+        # The validator reads a Django QueryDict's repeated parameters itself (``getlist``):
+        # pass it as it came, never ``dict(request.POST)`` (lists) or a copy that keeps one.
+        return bool(self._validator.validate(url, params, signature))
 
     def parse_status(self, params: Mapping[str, str]) -> DeliveryReport:
         """A message's status callback, or a voice call's (``CallSid``, ``CallStatus``)."""

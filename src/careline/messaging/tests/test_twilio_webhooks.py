@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Iterator
 
 import pytest
+from django.http import QueryDict
 
 from careline.messaging.channels.base import (
     ChannelKind,
@@ -12,6 +16,11 @@ from careline.messaging.channels.base import (
     FailureKind,
     InboundMessage,
     OutgoingMessage,
+)
+from careline.messaging.channels.provider_http import (
+    WebhookSignatureError,
+    verified_inbound,
+    verified_status,
 )
 from careline.messaging.channels.sms import (
     TwilioConfig,
@@ -192,3 +201,42 @@ def test_a_voice_call_callback_parses(twilio: FakeTwilio, sink: CallbackSink) ->
     report = TwilioWebhookVerifier(twilio.auth_token).parse_status(params)
     assert report == DeliveryReport(provider_message_id=sid, status="delivered")
     assert reference_from_callback_url(url) == "v2"
+
+
+def test_a_django_querydict_with_repeated_parameters_verifies(twilio: FakeTwilio) -> None:
+    url = "https://careline.example/hooks/twilio/inbound"
+    received = QueryDict(mutable=True)
+    received.update({"From": PATIENT, "To": SENDER, "Body": "C", "MessageSid": "SM1"})
+    received.setlist("MediaUrl", ["https://m.example/b", "https://m.example/a"])
+    signed = (
+        url
+        + "BodyC"
+        + f"From{PATIENT}"
+        + "MediaUrlhttps://m.example/a"
+        + "MediaUrlhttps://m.example/b"
+        + "MessageSidSM1"
+        + f"To{SENDER}"
+    )
+    digest = hmac.new(twilio.auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    signature = base64.b64encode(digest).decode()
+
+    assert TwilioWebhookVerifier(twilio.auth_token).verify(url, received, signature) is True
+
+
+def test_the_view_entry_points_refuse_before_parsing(twilio: FakeTwilio) -> None:
+    verifier = TwilioWebhookVerifier(twilio.auth_token)
+    url = "https://careline.example/hooks/twilio/status?careline_ref=r1"
+    params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+
+    report = verified_status(verifier, url=url, params=params, signature=twilio.sign(url, params))
+    with pytest.raises(WebhookSignatureError):
+        verified_status(verifier, url=url, params=params, signature="forged")
+    with pytest.raises(WebhookSignatureError):
+        verified_inbound(verifier, url=url, params={"garbage": "x"}, signature="forged")
+    inbound_params = {"From": PATIENT, "To": SENDER, "Body": "HELP", "MessageSid": "SM2"}
+    inbound = verified_inbound(
+        verifier, url=url, params=inbound_params, signature=twilio.sign(url, inbound_params)
+    )
+
+    assert report == DeliveryReport(provider_message_id="SM1", status="delivered")
+    assert (inbound.sender, inbound.body) == (PATIENT, "HELP")
