@@ -367,7 +367,11 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # Request lines carry URLs only (which hold ids, never PHI); keep them at WARNING.
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # A line per periodic run is noise; failures are logged by platform.periodic.
+        "apscheduler.executors": {"level": "WARNING"},
+    },
 }
 
 # The Imports page takes one FHIR file up to this size; larger files go through

@@ -93,7 +93,11 @@ def start_scheduler(jobs: list[PeriodicJob] | None = None) -> BackgroundSchedule
     for job in configured_jobs() if jobs is None else jobs:
         if job.seconds > 0:
             scheduler.add_job(
-                run_job, IntervalTrigger(seconds=job.seconds), args=[job], id=job.name
+                run_job,
+                IntervalTrigger(seconds=job.seconds),
+                args=[job],
+                id=job.name,
+                name=job.name,
             )
     scheduler.start()
     return scheduler
