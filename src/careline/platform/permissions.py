@@ -13,6 +13,7 @@ from django.db import models
 class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
     SCHEDULER = "scheduler", "Scheduler / front desk"
+    SCHEDULING_LEAD = "scheduling_lead", "Scheduling lead"
     CONTACT_CENTER_AGENT = "contact_center_agent", "Contact-center agent"
     NURSE = "nurse", "Nurse"
     CARE_MANAGER = "care_manager", "Care manager"
@@ -72,6 +73,8 @@ _FRONT_DESK = _BOOKING | {Permission.CHANGE_APPOINTMENT_STATUS}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL_PERMISSIONS,
     Role.SCHEDULER: _PATIENT_FRONT_OFFICE | _FRONT_DESK,
+    # The scheduler who runs the desk: her team's work plus the access metrics it moves.
+    Role.SCHEDULING_LEAD: _PATIENT_FRONT_OFFICE | _FRONT_DESK | {Permission.VIEW_ACCESS_METRICS},
     Role.CONTACT_CENTER_AGENT: _PATIENT_FRONT_OFFICE | _BOOKING | {Permission.ACCESS_ALL_PATIENTS},
     Role.NURSE: (_PATIENT_FRONT_OFFICE - {Permission.CHANGE_CONSENT})
     | _FRONT_DESK
@@ -79,7 +82,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CARE_MANAGER: _PATIENT_FRONT_OFFICE | _BOOKING,
     Role.MARKETER: frozenset({Permission.VIEW_DIRECTORY}),
     Role.LIAISON: frozenset({Permission.VIEW_DIRECTORY}),
-    # Access metrics are aggregates (no patient shown): executives and administrators.
+    # Access metrics are aggregates (no patient shown): executives, scheduling leads, admins.
     Role.EXECUTIVE: frozenset({Permission.VIEW_DIRECTORY, Permission.VIEW_ACCESS_METRICS}),
     Role.COMPLIANCE: frozenset(
         {Permission.VIEW_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG, Permission.REVIEW_BREAK_GLASS}

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 USERNAMES = [
     "admin",
     "scheduler",
+    "scheduling-lead",
     "contact-center-agent",
     "nurse",
     "care-manager",
@@ -60,7 +61,9 @@ def test_demo_mode_gives_every_role_a_user_with_the_demo_password(settings: Any)
         assert user.username in output
     assert output.count("careline-demo") == len(USERNAMES)
     assert "Contact-center agent" in output
-    for username in ("scheduler", "nurse", "care-manager"):
+    assert users["scheduling-lead"].role == Role.SCHEDULING_LEAD
+    assert "Scheduling lead" in output
+    for username in ("scheduler", "scheduling-lead", "nurse", "care-manager"):
         assert set(users[username].locations.all()) == {harbor, hilltop}
     assert list(users["marketer"].locations.all()) == []
     assert (users["admin"].is_staff, users["scheduler"].is_staff) == (True, False)

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED_LANDING = {
     Role.ADMIN: reverse("patients:search"),
     Role.SCHEDULER: reverse("patients:search"),
+    Role.SCHEDULING_LEAD: reverse("patients:search"),
     Role.CONTACT_CENTER_AGENT: reverse("patients:search"),
     Role.NURSE: reverse("patients:search"),
     Role.CARE_MANAGER: reverse("patients:search"),

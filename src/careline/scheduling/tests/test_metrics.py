@@ -16,8 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from careline.platform.actors import Actor
-from careline.platform.models import AuditChannel
-from careline.platform.permissions import Role
+from careline.platform.models import AuditAction, AuditChannel, AuditEvent
+from careline.platform.permissions import Permission, Role, permissions_for_role
 from careline.platform.services import issue_api_token
 from careline.scheduling import cadence, metrics, services
 from careline.scheduling.models import (
@@ -385,7 +385,13 @@ def test_plotly_is_served_as_our_own_static_file(clinic: Clinic) -> None:
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [(Role.EXECUTIVE, 200), (Role.ADMIN, 200), (Role.SCHEDULER, 403), (Role.MARKETER, 403)],
+    [
+        (Role.EXECUTIVE, 200),
+        (Role.ADMIN, 200),
+        (Role.SCHEDULING_LEAD, 200),
+        (Role.SCHEDULER, 403),
+        (Role.MARKETER, 403),
+    ],
 )
 def test_who_may_see_the_metrics(clinic: Clinic, role: str, status: int) -> None:
     client = Client()
@@ -395,6 +401,25 @@ def test_who_may_see_the_metrics(clinic: Clinic, role: str, status: int) -> None
     api = Client().get("/api/scheduling/metrics", headers=api_headers(clinic, role))
 
     assert (page.status_code, api.status_code) == (status, status)
+
+
+def test_the_scheduling_lead_is_a_scheduler_who_may_also_see_the_metrics(clinic: Clinic) -> None:
+    lead, scheduler = clinic.user(Role.SCHEDULING_LEAD), clinic.user(Role.SCHEDULER)
+    lead_client, scheduler_client = Client(), Client()
+    lead_client.force_login(lead)
+    scheduler_client.force_login(scheduler)
+
+    refused = scheduler_client.get("/schedule/metrics/")
+    shown = lead_client.get("/schedule/metrics/")
+
+    assert (refused.status_code, shown.status_code) == (403, 200)
+    assert permissions_for_role(Role.SCHEDULING_LEAD) == permissions_for_role(Role.SCHEDULER) | {
+        Permission.VIEW_ACCESS_METRICS
+    }
+    denied = AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED)
+    assert list(denied.values_list("actor_id", "resource_type")) == [
+        (scheduler.pk, "AccessMetrics")
+    ]
 
 
 def test_anonymous_callers_are_refused(clinic: Clinic) -> None:

@@ -3,7 +3,8 @@
 User names are the role with dashes (``scheduler``, ``contact-center-agent``). In demo mode
 every password is ``careline-demo``; elsewhere each new user gets a random one, printed once.
 Running it again changes no user and no password; it lists the users that already exist.
-Roles that need patients in scope (scheduler, nurse, care manager) work at every location.
+Roles that need patients in scope (scheduler, scheduling lead, nurse, care manager) work at
+every location.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from careline.platform.models import AuditAction, User
 from careline.platform.permissions import Permission, Role
 
 DEMO_PASSWORD = "careline-demo"  # noqa: S105 (demo mode only, on synthetic data)
-ROLES_AT_EVERY_LOCATION = frozenset({Role.SCHEDULER, Role.NURSE, Role.CARE_MANAGER})
+ROLES_AT_EVERY_LOCATION = frozenset(
+    {Role.SCHEDULER, Role.SCHEDULING_LEAD, Role.NURSE, Role.CARE_MANAGER}
+)
 
 
 @dataclass(frozen=True)
