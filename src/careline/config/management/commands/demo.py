@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from careline.config.bind import DEFAULT_BIND, BindError, parse_bind
 from careline.interop.generator import seeded_random, write_bundles
 from careline.interop.importer import import_fhir
 from careline.interop.selectors import has_completed_import
@@ -30,12 +31,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--patients", type=int, default=300)
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--bind", default=DEFAULT_BIND, help="HOST:PORT to serve on.")
         parser.add_argument("--no-serve", action="store_true", help="Load only; do not serve.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
             raise CommandError("Run the demo with CARELINE_ENV=demo (as `make demo` does).")
+        try:
+            bind = parse_bind(options["bind"])
+        except BindError as error:
+            raise CommandError(str(error)) from error
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         if not has_completed_import(source_system=DEMO_SOURCE):
@@ -43,10 +48,10 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data already loaded; keeping it.")
         self._schedule(options["seed"])
-        call_command("create_demo_users")
-        call_command("create_demo_portal_accounts")
+        call_command("create_demo_users", stdout=self.stdout)
+        call_command("create_demo_portal_accounts", site_url=bind.url, stdout=self.stdout)
         if not options["no_serve"]:
-            call_command("serve", bind=options["bind"])
+            call_command("serve", bind=options["bind"], stdout=self.stdout)
 
     def _load(self, patients: int, seed: int) -> None:
         out_dir = Path(settings.BASE_DIR) / "var" / "demo-fhir"

@@ -10,8 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from careline.config.bind import DEFAULT_BIND, BindError, parse_bind
 from careline.config.checks import refuse_to_start_with_failing_deploy_checks
 
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     help = "Serve the staff UI and API with gunicorn, with a task worker alongside."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--bind", default=DEFAULT_BIND, help="HOST:PORT to listen on.")
         parser.add_argument("--workers", type=int, default=2)
         # Threads per worker: an audited read waits on its commit's WAL flush, and with the
         # audit lock gone those waits overlap (bench/bench_api.py on a loaded 2-core machine:
@@ -30,12 +31,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            bind = parse_bind(options["bind"])
+        except BindError as error:
+            raise CommandError(str(error)) from error
         refuse_to_start_with_failing_deploy_checks()
         call_command("collectstatic", interactive=False, verbosity=0)
         worker = None
         if not options["no_worker"]:
             worker = subprocess.Popen([sys.executable, "-m", "careline.config.cli", "worker"])
-        self.stdout.write(f"Careline is serving on http://{options['bind']}/ (Ctrl+C stops it)")
+        self.stdout.write(f"Careline is serving on {bind.url} (Ctrl+C stops it)")
         command = [
             sys.executable,
             "-m",
