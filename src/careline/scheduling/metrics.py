@@ -430,11 +430,16 @@ def _open_minutes(session: Interval, closed: Sequence[Interval]) -> int:
 
 
 def third_next_available(
-    *, actor: Actor, visit_type_id: uuid.UUID, request_date: date, practitioner_pk: int | None
+    *,
+    actor: Actor,
+    visit_type_id: uuid.UUID,
+    request_date: date,
+    practitioner_pk: int | None,
+    now: datetime | None = None,
 ) -> int | None:
     """Calendar days from ``request_date`` to the third next available slot of the visit
-    type (of one provider, or of any), by the booking slot search; None if fewer than three
-    within a year."""
+    type (of one provider, or of any), by the booking slot search made at ``now`` (default:
+    the clock); None if fewer than three within a year."""
     slots = search_slots(
         actor=actor,
         visit_type_id=visit_type_id,
@@ -442,6 +447,7 @@ def third_next_available(
         date_to=request_date + timedelta(days=MAX_RANGE_DAYS - 1),
         limit=THIRD,
         only_practitioners=None if practitioner_pk is None else [practitioner_pk],
+        as_of=now,
     )
     if len(slots) < THIRD:
         return None
@@ -458,6 +464,8 @@ def record_access_snapshots(*, actor: Actor, now: datetime | None = None) -> int
     """Record this week's third-next-available per visit type (across providers and per
     provider who has hours for it); pairs already recorded this week are left as they are,
     so running it again in the same week changes nothing. Returns the rows written.
+    ``now`` (default: the clock) is the moment measured: the week, the request date and the
+    slot search's own clock all follow it.
 
     Each pair costs one slot search — the price of measuring with the booking's own rules."""
     require_permission(actor, Permission.VIEW_SCHEDULE, resource_type="AccessSnapshot")
@@ -487,6 +495,7 @@ def record_access_snapshots(*, actor: Actor, now: datetime | None = None) -> int
                 visit_type_id=visit_type.public_id,
                 request_date=today,
                 practitioner_pk=practitioner_pk,
+                now=now,
             )
             rows.append(
                 AccessSnapshot(

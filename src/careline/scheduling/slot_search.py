@@ -156,6 +156,7 @@ def search_slots(
     limit: int = 10,
     per_place: int | None = None,
     only_practitioners: Collection[int] | None = None,
+    as_of: datetime | None = None,
 ) -> list[SlotOption]:
     """The next ``limit`` free slots (see the module docstring). With ``places`` and
     ``per_place``, place by place instead, nearest first: each place's next ``per_place``
@@ -164,7 +165,9 @@ def search_slots(
     A portal account searches for a patient it acts for, only what she may book herself
     (``self_service``), and only on the dates a ticket allows when it is a ticket's.
     ``only_practitioners`` (internal keys) narrows the search to those providers — the access
-    metrics measure each provider's third next available with it."""
+    metrics measure each provider's third next available with it. ``as_of`` (default: the
+    clock) is the moment the search is made — booking windows, released blocks and live
+    holds are judged at it; the metrics' weekly snapshot passes the moment it stands for."""
     self_serving = is_self_service(actor)
     if not self_serving:
         require_permission(actor, Permission.VIEW_SCHEDULE, resource_type="Slot")
@@ -187,7 +190,7 @@ def search_slots(
             details={"parameter": "date_to"},
         )
     visit_type = get_visit_type(visit_type_id=visit_type_id)
-    now = clock.now()
+    now = as_of or clock.now()
     in_specialty = specialty_members(specialty=visit_type.specialty)
     facts, patient_pk = None, None
     if patient_id is not None:

@@ -302,6 +302,25 @@ def test_weekly_snapshot_is_recorded_once_a_week(clinic: Clinic) -> None:
     ]
 
 
+def test_a_snapshot_recorded_for_a_past_moment_searches_as_of_that_moment(
+    clinic: Clinic,
+) -> None:
+    visit_type, practitioner = dermatology(clinic)
+
+    with time_machine.travel(NOW + dt.timedelta(weeks=5), tick=False):
+        written = metrics.record_access_snapshots(
+            actor=Actor.system("test", channel=AuditChannel.TASK), now=NOW
+        )
+
+    assert written == 4
+    skin = AccessSnapshot.objects.filter(visit_type=visit_type)
+    # As on Monday 1 June (9:30 on 3, 10 and 17 June), not as five weeks later.
+    assert {row.practitioner_id: (row.week_start, row.request_date, row.days) for row in skin} == {
+        None: (dt.date(2026, 6, 1), dt.date(2026, 6, 1), 16),
+        practitioner.pk: (dt.date(2026, 6, 1), dt.date(2026, 6, 1), 16),
+    }
+
+
 def test_the_trend_reads_the_snapshots(clinic: Clinic) -> None:
     visit_type, practitioner = dermatology(clinic)
     for week, days in ((dt.date(2026, 5, 18), 9), (dt.date(2026, 5, 25), 12)):
