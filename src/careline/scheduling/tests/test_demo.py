@@ -1,5 +1,6 @@
 """The demo's scheduling data: set up through the services, history without an overlap,
-upcoming visits that hold their time, loaded once."""
+upcoming visits that hold their time, loaded once; the Access metrics page has content — a
+third-next-available trend measured week by week and a fill rate of freed slots."""
 
 from __future__ import annotations
 
@@ -7,14 +8,20 @@ import datetime as dt
 import itertools
 import random
 from collections import Counter
+from typing import Any
 
 import pytest
+import time_machine
+from django.db.models import F
+from django.test import Client
 
 from careline.platform.actors import Actor
 from careline.platform.errors import ValidationFailed
+from careline.platform.permissions import Role
 from careline.scheduling import configuration
 from careline.scheduling.demo import load_demo_schedule
 from careline.scheduling.models import (
+    AccessSnapshot,
     Appointment,
     BookingQuestion,
     Occupancy,
@@ -22,8 +29,9 @@ from careline.scheduling.models import (
     RedFlagList,
 )
 from careline.scheduling.patient_booking import get_question_step
+from careline.scheduling.tests.test_metrics import page_data
 from careline.scheduling.waitlist.models import WaitlistEntry
-from careline.testing.factories import LocationFactory, PatientFactory
+from careline.testing.factories import LocationFactory, PatientFactory, UserFactory
 from careline.testing.scheduling import NOW, make_practitioner
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +113,62 @@ def test_a_questionnaire_with_a_dead_end_is_refused_whole() -> None:
     with pytest.raises(ValidationFailed, match="Answer 1 names the unknown visit type 'x-ray'"):
         configuration.save_booking_questionnaire(actor=Actor.system("test"), questions=questions)
     assert not BookingQuestion.objects.filter(code__startswith="new-").exists()
+
+
+def test_the_demo_gives_the_access_metrics_page_a_trend_and_a_fill_rate(settings: Any) -> None:
+    settings.CARELINE_REQUIRE_STAFF_MFA = False
+    _clinic()
+    loaded = load_demo_schedule(actor=Actor.system("test"), now=NOW, rng=random.Random("fill"))
+    client = Client()
+    client.force_login(UserFactory.create(role=Role.SCHEDULING_LEAD))
+
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/schedule/metrics/")
+
+    assert page.status_code == 200
+    data = page_data(page.content.decode())
+    # Twelve Mondays, each measured as of that Monday 07:00 by the weekly task's function:
+    # six visit types across their providers, and per provider with hours for it (3 family
+    # doctors for the five family visit types, the radiologist with hours for CT).
+    mondays = [NOW.date() - dt.timedelta(weeks=weeks) for weeks in range(11, -1, -1)]
+    assert loaded is not None and loaded.snapshots == 12 * (6 + 5 * 3 + 1)
+    assert sorted({row.week_start for row in AccessSnapshot.objects.all()}) == mondays
+    across = [row for row in data["third_next_available"] if row["practitioner_id"] is None]
+    assert [row["week_start"] for row in across if row["visit_type_name"] == "Follow-up visit"] == [
+        monday.isoformat() for monday in mondays
+    ]
+    assert all(row["days"] is not None and 0 <= row["days"] <= 7 for row in across)
+    assert b'data-testid="tna-table"' in page.content
+    fill = data["fill"]
+    assert 0 < fill["rebooked"] < fill["freed"]
+    assert 0 < fill["fill_rate"] < 1
+    assert f'data-testid="fill-rate">{round(100 * fill["rebooked"] / fill["freed"])} %' in (
+        page.content.decode()
+    )
+    # The snapshots' occupancy was put back only while each week was measured.
+    assert not Occupancy.objects.exclude(appointment__status="booked").exists()
+
+
+def test_a_backfilled_slot_was_booked_after_the_freeing_and_before_its_start() -> None:
+    _clinic()
+    load_demo_schedule(actor=Actor.system("test"), now=NOW, rng=random.Random("fill"))
+    freed = Appointment.objects.filter(status="cancelled", cancelled_at__lt=F("starts_at"))
+
+    backfills = {
+        slot.pk: list(
+            Appointment.objects.filter(
+                practitioner_id=slot.practitioner_id, starts_at=slot.starts_at
+            )
+            .exclude(pk=slot.pk)
+            .values_list("created_at", "patient_id", "visit_type_id", "status")
+        )
+        for slot in freed
+    }
+
+    assert 0.3 < sum(bool(rows) for rows in backfills.values()) / len(backfills) < 0.7
+    for slot in freed:
+        for created_at, patient_id, visit_type_id, status in backfills[slot.pk]:
+            assert slot.cancelled_at < created_at < slot.starts_at
+            assert created_at <= NOW
+            assert patient_id != slot.patient_id and visit_type_id == slot.visit_type_id
+            assert status in {"booked", "completed", "no_show"}

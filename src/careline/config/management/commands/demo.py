@@ -81,5 +81,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Scheduling: {loaded.visit_types} visit types, {loaded.templates} weekly sessions, "
             f"{loaded.rules} provider rules, {loaded.appointments:,} appointments "
-            f"({loaded.upcoming} upcoming)."
+            f"({loaded.upcoming} upcoming), {loaded.snapshots} weekly access snapshots."
         )
