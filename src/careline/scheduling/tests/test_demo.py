@@ -168,6 +168,7 @@ def test_a_backfilled_slot_was_booked_after_the_freeing_and_before_its_start() -
     assert 0.3 < sum(bool(rows) for rows in backfills.values()) / len(backfills) < 0.7
     for slot in freed:
         for created_at, patient_id, visit_type_id, status in backfills[slot.pk]:
+            assert slot.cancelled_at is not None
             assert slot.cancelled_at < created_at < slot.starts_at
             assert created_at <= NOW
             assert patient_id != slot.patient_id and visit_type_id == slot.visit_type_id
