@@ -292,6 +292,13 @@ CARELINE_WAITLIST_SWEEP_SECONDS = float(env("CARELINE_WAITLIST_SWEEP_SECONDS", "
 CARELINE_WAITLIST_OFFER_NOTIFIER = env(
     "CARELINE_WAITLIST_OFFER_NOTIFIER", "careline.scheduling.waitlist.notify.offers_recorded"
 )
+# The provider-bump workflow: called with the ids of new bump notices once they commit (the
+# default records only that it was called; messaging will send them); a bumped patient put
+# on the waitlist waits for a slot up to this many days after the bumped visit.
+CARELINE_BUMP_NOTIFIER = env(
+    "CARELINE_BUMP_NOTIFIER", "careline.scheduling.bumps.notify.bumps_recorded"
+)
+CARELINE_BUMP_WAITLIST_DAYS = int(env("CARELINE_BUMP_WAITLIST_DAYS", "28"))
 # Access metrics: a cancellation this many hours or less before the start is late; the worker
 # looks this often (seconds; 0: never) whether this week's third-next-available snapshot is
 # still to record (the task is idempotent per week).

@@ -40,6 +40,7 @@ class Permission:
     OVERBOOK_APPOINTMENT = "scheduling.overbook_appointment"
     CHANGE_APPOINTMENT_STATUS = "scheduling.change_appointment_status"
     MANAGE_SCHEDULES = "scheduling.manage_schedules"
+    RESOLVE_FLAGGED_APPOINTMENT = "scheduling.resolve_flagged_appointment"
     VIEW_ACCESS_METRICS = "scheduling.view_access_metrics"
     IMPORT_FHIR = "interop.import_fhir"
     VIEW_AUDIT_LOG = "platform.view_audit_log"
@@ -65,10 +66,14 @@ _PATIENT_FRONT_OFFICE = frozenset(
     }
 )
 
-# Finding and booking visits; marking arrival, no-show and completion is the front desk's.
+# Finding and booking visits; marking arrival, no-show and completion, and resolving the
+# visits a set-up change displaced (bump, keep, reschedule), is the front desk's.
 # Overbooking past a full slot is a clinical call: nurses (and administrators) only.
 _BOOKING = frozenset({Permission.VIEW_SCHEDULE, Permission.BOOK_APPOINTMENT})
-_FRONT_DESK = _BOOKING | {Permission.CHANGE_APPOINTMENT_STATUS}
+_FRONT_DESK = _BOOKING | {
+    Permission.CHANGE_APPOINTMENT_STATUS,
+    Permission.RESOLVE_FLAGGED_APPOINTMENT,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL_PERMISSIONS,

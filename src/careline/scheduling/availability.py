@@ -148,8 +148,7 @@ def expand(
     """
     if not template.applies_on(day) or not template.offers(visit_type_id):
         return
-    session_start = local_instant(day, template.start, zone)
-    session_end = local_instant(day, template.end, zone)
+    session_start, session_end = session_bounds(template, day, zone)
     duration = timedelta(minutes=duration_minutes)
     step = timedelta(minutes=template.slot_minutes)
     closed = _closed_intervals(template, day, zone, visit_type_id=visit_type_id, now=now)
@@ -164,6 +163,11 @@ def expand(
                 starts_at, ends_at, template.practitioner_id, template.location_id, template.id
             )
         starts_at += step
+
+
+def session_bounds(template: TemplateSpec, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants a template's session starts and ends on local ``day``."""
+    return local_instant(day, template.start, zone), local_instant(day, template.end, zone)
 
 
 def _closed_intervals(
@@ -212,6 +216,49 @@ def offers_slot(
                 if candidate.starts_at > starts_at:
                     break
     return False
+
+
+# Why a booked visit is no longer inside its provider's availability (``displacement``).
+IN_EXCEPTION = "exception"
+OUTSIDE_HOURS = "outside_hours"
+IN_CLOSED_BLOCK = "closed_block"
+
+
+def displacement(
+    templates: Sequence[TemplateSpec],
+    zone: ZoneInfo,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    visit_type_id: int,
+    now: datetime,
+    exceptions: Sequence[Interval] = (),
+) -> str | None:
+    """Why ``[starts_at, ends_at)`` is no longer time the practitioner offers this visit type
+    — ``IN_EXCEPTION`` (leave, a holiday, a closure), ``IN_CLOSED_BLOCK`` (a break, or a
+    block reserved for another type and not released), ``OUTSIDE_HOURS`` (no session of
+    ``templates`` that offers the type holds it) — or None when it still is.
+
+    The provider-bump workflow asks this of visits booked before a set-up change. It reads
+    the sessions, breaks and blocks exactly as ``expand`` does, but asks whether the visit's
+    time lies inside them, not whether it starts on the session's slot grid: a visit booked
+    before the slot length changed, or an authorised overbook, is still in the hours.
+    """
+    if any(exception.overlaps(starts_at, ends_at) for exception in exceptions):
+        return IN_EXCEPTION
+    finding = OUTSIDE_HOURS
+    for day in local_days(starts_at, ends_at, zone):
+        for template in templates:
+            if not template.applies_on(day) or not template.offers(visit_type_id):
+                continue
+            session_start, session_end = session_bounds(template, day, zone)
+            if not session_start <= starts_at < ends_at <= session_end:
+                continue
+            closed = _closed_intervals(template, day, zone, visit_type_id=visit_type_id, now=now)
+            if not any(interval.overlaps(starts_at, ends_at) for interval in closed):
+                return None
+            finding = IN_CLOSED_BLOCK
+    return finding
 
 
 def part_of_day(starts_at: datetime, zone: ZoneInfo) -> str:

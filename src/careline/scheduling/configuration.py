@@ -27,6 +27,8 @@ from careline.platform.errors import Conflict, NotFound, ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 from careline.platform.text import require_plain_text
+from careline.scheduling.bumps.detection import Change, Scope, review_displaced_appointments
+from careline.scheduling.bumps.models import FlagCause
 from careline.scheduling.models import (
     AvailabilityException,
     AvailabilityTemplate,
@@ -121,20 +123,16 @@ def create_template(
 ) -> AvailabilityTemplate:
     """A weekly session with its breaks and reserved blocks (inside the session's hours)."""
     _manage(actor, "AvailabilityTemplate")
-    if not 0 <= weekday <= 6:
-        raise ValidationFailed("weekday is 0 (Monday) to 6 (Sunday).", details={"field": "weekday"})
-    if not start_time < end_time:
-        raise ValidationFailed(
-            "The session must end after it starts.", details={"field": "end_time"}
-        )
-    if not 1 <= slot_minutes <= 240:
-        raise ValidationFailed("slot_minutes is 1 to 240.", details={"field": "slot_minutes"})
-    if effective_to is not None and effective_to < effective_from:
-        raise ValidationFailed(
-            "effective_to is before effective_from.", details={"field": "effective_to"}
-        )
+    validate_template_hours(
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        slot_minutes=slot_minutes,
+        effective_from=effective_from,
+        effective_to=effective_to,
+    )
     visit_types = [get_visit_type(visit_type_id=public_id) for public_id in visit_type_ids]
-    rows = [_block_row(block, start_time, end_time) for block in blocks]
+    rows = [block_row(block, start_time, end_time) for block in blocks]
     with transaction.atomic():
         template = AvailabilityTemplate.objects.create(
             practitioner_id=_practitioner(practitioner_id),
@@ -151,12 +149,46 @@ def create_template(
             row.template = template
         TemplateBlock.objects.bulk_create(rows)
         _audit(actor, "AvailabilityTemplate", template.public_id, blocks=len(rows))
+        # New hours may put flagged visits back inside availability: clear those flags.
+        review_displaced_appointments(
+            actor=actor,
+            change=Change(cause=None),
+            scope=Scope(
+                practitioner_ids=[template.practitioner_id], location_id=template.location_id
+            ),
+            now=clock.now(),
+        )
         # New hours may suit waitlisted patients: offer them (in the worker, after commit).
         find_new_availability_task.enqueue(str(practitioner_id))
     return template
 
 
-def _block_row(block: BlockIn, session_start: time, session_end: time) -> TemplateBlock:
+def validate_template_hours(
+    *,
+    weekday: int,
+    start_time: time,
+    end_time: time,
+    slot_minutes: int,
+    effective_from: date,
+    effective_to: date | None,
+) -> None:
+    """A weekly session's day, hours, slot length and dates (on create and on edit)."""
+    if not 0 <= weekday <= 6:
+        raise ValidationFailed("weekday is 0 (Monday) to 6 (Sunday).", details={"field": "weekday"})
+    if not start_time < end_time:
+        raise ValidationFailed(
+            "The session must end after it starts.", details={"field": "end_time"}
+        )
+    if not 1 <= slot_minutes <= 240:
+        raise ValidationFailed("slot_minutes is 1 to 240.", details={"field": "slot_minutes"})
+    if effective_to is not None and effective_to < effective_from:
+        raise ValidationFailed(
+            "effective_to is before effective_from.", details={"field": "effective_to"}
+        )
+
+
+def block_row(block: BlockIn, session_start: time, session_end: time) -> TemplateBlock:
+    """An unsaved block of a session, checked to lie inside it."""
     _choice(block.kind, BlockKind, "kind")
     if not session_start <= block.start < block.end <= session_end:
         raise ValidationFailed(
@@ -191,8 +223,8 @@ def add_exception(
 ) -> AvailabilityException:
     """Leave (a practitioner) or a holiday/closure (no practitioner: organisation-wide).
 
-    Appointments already booked in it stay; flagging them for the provider-bump workflow
-    comes with the waitlist work.
+    Appointments already booked in it stay booked and are flagged, in this transaction, for
+    the provider-bump workflow (``bumps.detection``).
     """
     _manage(actor, "AvailabilityException")
     _choice(kind, ExceptionKind, "kind")
@@ -208,8 +240,31 @@ def add_exception(
             ends_at=ends_at,
             reason=reason.strip()[:200],
         )
-        _audit(actor, "AvailabilityException", exception.public_id)
+        review = review_displaced_appointments(
+            actor=actor,
+            change=Change(
+                cause=FlagCause.EXCEPTION_ADDED,
+                change_id=exception.public_id,
+                summary=exception_summary(exception),
+            ),
+            scope=Scope(
+                practitioner_ids=(
+                    [exception.practitioner_id] if exception.practitioner_id else None
+                ),
+                location_id=exception.location_id,
+                start=starts_at,
+                end=ends_at,
+            ),
+            now=clock.now(),
+        )
+        _audit(actor, "AvailabilityException", exception.public_id, flagged=len(review.flagged))
     return exception
+
+
+def exception_summary(exception: AvailabilityException) -> str:
+    """What staff see as a flag's cause: "Leave from 2026-06-02 (conference)"."""
+    reason = f" ({exception.reason})" if exception.reason else ""
+    return f"{ExceptionKind(exception.kind).label} from {exception.starts_at:%Y-%m-%d}{reason}"
 
 
 def create_provider_rule(

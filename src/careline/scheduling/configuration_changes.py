@@ -3,26 +3,31 @@ provider rule, edit a red-flag list, remove a template or an exception
 (``scheduling.manage_schedules``). Each validates like its ``configuration.create_*``
 counterpart, writes in one transaction and is audited.
 
-A removed template or exception does not touch appointments already booked; flagging those
-left outside new hours belongs to the provider-bump workflow.
+Removing or editing a template leaves appointments already booked in place and flags, in the
+same transaction, those now outside the provider's hours (``bumps.detection``); removing an
+exception clears the flags of visits it had displaced.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import date, time
 from typing import Any
 
 from django.db import transaction
 
 from careline.directory.visit_types import get_visit_type
-from careline.platform import audit
+from careline.platform import audit, clock
 from careline.platform.actors import Actor
 from careline.platform.authorization import require_permission
 from careline.platform.errors import NotFound, ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 from careline.platform.text import require_plain_text
+from careline.scheduling.bumps.detection import Change, Scope, review_displaced_appointments
+from careline.scheduling.bumps.models import FlagCause
+from careline.scheduling.configuration import BlockIn, block_row, validate_template_hours
 from careline.scheduling.models import (
     AvailabilityException,
     AvailabilityTemplate,
@@ -30,6 +35,7 @@ from careline.scheduling.models import (
     ProviderRule,
     RedFlagList,
     RuleKind,
+    TemplateBlock,
 )
 from careline.scheduling.rules import validate_parameters
 
@@ -139,21 +145,122 @@ def update_red_flag_list(
     return red_flags
 
 
+def _template_summary(template: AvailabilityTemplate, verb: str) -> str:
+    return f"{template} at {template.location.name} {verb}"
+
+
+def _review_template(actor: Actor, template: AvailabilityTemplate, cause: str, summary: str) -> int:
+    """Flag the practitioner's visits at the template's location left outside her hours."""
+    review = review_displaced_appointments(
+        actor=actor,
+        change=Change(cause=cause, change_id=template.public_id, summary=summary),
+        scope=Scope(practitioner_ids=[template.practitioner_id], location_id=template.location_id),
+        now=clock.now(),
+    )
+    return len(review.flagged)
+
+
+def update_template(
+    *,
+    actor: Actor,
+    template_id: uuid.UUID,
+    start_time: time,
+    end_time: time,
+    effective_from: date,
+    effective_to: date | None = None,
+    slot_minutes: int = 15,
+    visit_type_ids: Sequence[uuid.UUID] = (),
+    blocks: Sequence[BlockIn] = (),
+) -> AvailabilityTemplate:
+    """Change a weekly session's hours, dates, slot length, visit types and blocks (its
+    practitioner, location and weekday stay: that is another session). Visits booked that the
+    new hours leave out are flagged for the provider-bump workflow."""
+    _manage(actor, "AvailabilityTemplate")
+    visit_types = [get_visit_type(visit_type_id=public_id) for public_id in visit_type_ids]
+    with transaction.atomic():
+        template = (
+            AvailabilityTemplate.objects.select_for_update(of=("self",))
+            .select_related("location")
+            .filter(public_id=template_id)
+            .first()
+        )
+        if template is None:
+            raise NotFound("No such availability template.")
+        validate_template_hours(
+            weekday=template.weekday,
+            start_time=start_time,
+            end_time=end_time,
+            slot_minutes=slot_minutes,
+            effective_from=effective_from,
+            effective_to=effective_to,
+        )
+        rows = [block_row(block, start_time, end_time) for block in blocks]
+        template.start_time, template.end_time = start_time, end_time
+        template.effective_from, template.effective_to = effective_from, effective_to
+        template.slot_minutes = slot_minutes
+        template.save(
+            update_fields=[
+                "start_time",
+                "end_time",
+                "effective_from",
+                "effective_to",
+                "slot_minutes",
+            ]
+        )
+        template.visit_types.set(visit_types)
+        TemplateBlock.objects.filter(template=template).delete()
+        for row in rows:
+            row.template = template
+        TemplateBlock.objects.bulk_create(rows)
+        flagged = _review_template(
+            actor, template, FlagCause.TEMPLATE_CHANGED, _template_summary(template, "changed")
+        )
+        _audit(
+            actor,
+            AuditAction.UPDATE,
+            "AvailabilityTemplate",
+            template.public_id,
+            blocks=len(rows),
+            flagged=flagged,
+        )
+    return template
+
+
 def remove_template(*, actor: Actor, template_id: uuid.UUID) -> None:
-    """Delete a weekly session (its blocks go with it)."""
+    """Delete a weekly session (its blocks go with it); visits booked in it are flagged."""
     _manage(actor, "AvailabilityTemplate")
     with transaction.atomic():
-        deleted, _ = AvailabilityTemplate.objects.filter(public_id=template_id).delete()
-        if not deleted:
+        template = (
+            AvailabilityTemplate.objects.select_related("location")
+            .filter(public_id=template_id)
+            .first()
+        )
+        if template is None:
             raise NotFound("No such availability template.")
-        _audit(actor, AuditAction.DELETE, "AvailabilityTemplate", template_id)
+        summary = _template_summary(template, "removed")
+        template.delete()
+        flagged = _review_template(actor, template, FlagCause.TEMPLATE_REMOVED, summary)
+        _audit(actor, AuditAction.DELETE, "AvailabilityTemplate", template_id, flagged=flagged)
 
 
 def remove_exception(*, actor: Actor, exception_id: uuid.UUID) -> None:
-    """Delete an exception (leave, holiday, closure): its time is bookable again."""
+    """Delete an exception (leave, holiday, closure): its time is bookable again, and the
+    open flags of visits it had displaced are cleared."""
     _manage(actor, "AvailabilityException")
     with transaction.atomic():
-        deleted, _ = AvailabilityException.objects.filter(public_id=exception_id).delete()
-        if not deleted:
+        exception = AvailabilityException.objects.filter(public_id=exception_id).first()
+        if exception is None:
             raise NotFound("No such exception.")
+        exception.delete()
+        review_displaced_appointments(
+            actor=actor,
+            change=Change(cause=None),
+            scope=Scope(
+                practitioner_ids=[exception.practitioner_id] if exception.practitioner_id else None,
+                location_id=exception.location_id,
+                start=exception.starts_at,
+                end=exception.ends_at,
+            ),
+            now=clock.now(),
+        )
         _audit(actor, AuditAction.DELETE, "AvailabilityException", exception_id)

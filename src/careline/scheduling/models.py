@@ -26,6 +26,11 @@ from django.db.models import F, Q
 
 from careline.platform.models import SourcedModel
 
+# The provider-bump workflow's models live in ``scheduling.bumps``; importing them here
+# registers them with the app.
+from careline.scheduling.bumps.models import BumpNotice as BumpNotice
+from careline.scheduling.bumps.models import FlaggedAppointment as FlaggedAppointment
+
 # The waitlist's models live in their own module (``scheduling.waitlist``); importing them
 # here registers them with the app.
 from careline.scheduling.waitlist.models import FreedSlot as FreedSlot
