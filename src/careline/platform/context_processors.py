@@ -50,6 +50,7 @@ NAVIGATION = (
     NavItem("Schedule", "scheduling:schedule", Permission.BOOK_APPOINTMENT),
     NavItem("Day list", "scheduling:day", Permission.VIEW_SCHEDULE),
     NavItem("Waitlist", "waitlist:list", Permission.VIEW_SCHEDULE),
+    NavItem("Flagged visits", "scheduling:flagged", Permission.RESOLVE_FLAGGED_APPOINTMENT),
     NavItem("Scheduling set-up", "scheduling:setup", Permission.MANAGE_SCHEDULES),
     NavItem("Access metrics", "scheduling:metrics", Permission.VIEW_ACCESS_METRICS),
     NavItem("Imports", "interop:imports", Permission.IMPORT_FHIR),

@@ -27,6 +27,7 @@ from careline.platform.models import AuditChannel
 from careline.platform.permissions import Permission
 from careline.scheduling import metrics, selectors, services
 from careline.scheduling.booking import MAX_OCCURRENCES
+from careline.scheduling.bumps.api import router as flagged_router
 from careline.scheduling.errors import SlotTaken
 from careline.scheduling.models import Appointment, CancelReason, Hold
 from careline.scheduling.selectors import Place, PlaceQuery, SlotOption
@@ -34,6 +35,7 @@ from careline.scheduling.waitlist.api import router as waitlist_router
 
 router = Router(tags=["scheduling"])
 router.add_router("waitlist", waitlist_router)
+router.add_router("flagged", flagged_router)
 
 Reason = Annotated[str, StringConstraints(max_length=300)]
 FRESH_OPTIONS = 5

@@ -1,5 +1,6 @@
 from django.urls import URLPattern, path
 
+from careline.scheduling.bumps import views as bumps
 from careline.scheduling.views import (
     appointments,
     booking,
@@ -38,6 +39,10 @@ urlpatterns: list[URLPattern] = [
         appointments.change_status,
         name="change_status",
     ),
+    path("flagged/", bumps.flagged, name="flagged"),
+    path("flagged/<uuid:flag_id>/bump/", bumps.bump, name="flag_bump"),
+    path("flagged/<uuid:flag_id>/keep/", bumps.keep, name="flag_keep"),
+    path("flagged/<uuid:flag_id>/reschedule/", bumps.reschedule, name="flag_reschedule"),
     path("metrics/", metrics.access_metrics, name="metrics"),
     path("setup/", configuration.setup, name="setup"),
     path("setup/visit-types/new/", configuration.visit_type_form, name="visit_type_new"),
