@@ -212,3 +212,24 @@ def test_the_page_reschedules_to_a_slot_from_the_search(
     assert flagged.resolution == "rescheduled"
     assert flagged.rescheduled_to is not None
     assert flagged.rescheduled_to.starts_at == first.starts_at
+
+
+def test_a_bump_shows_in_the_bump_rate_on_the_metrics_page(
+    clinic: Clinic, flagged: FlaggedAppointment
+) -> None:
+    services.book_appointment(
+        **clinic.booking(at(TUESDAY, 14), patient_id=clinic.new_patient().public_id)
+    )
+    assert (
+        resolve(flagged, {"action": "bump", "reason": "other"}, headers(clinic)).status_code == 200
+    )
+    client = Client()
+    client.force_login(clinic.user(Role.EXECUTIVE))
+    page = client.get("/schedule/metrics/?from=2026-06-01&to=2026-06-07")
+    html = page.content.decode()
+    assert '<strong data-testid="bumps">1</strong>' in html
+    assert '<strong data-testid="bump-rate">50 %</strong>' in html
+    api = Client().get(
+        "/api/scheduling/metrics?from=2026-06-01&to=2026-06-07", headers=headers(clinic, Role.ADMIN)
+    )
+    assert (api.json()["outcomes"]["bumps"], api.json()["outcomes"]["bump_rate"]) == (1, 0.5)
