@@ -39,6 +39,7 @@ from careline.platform.actors import Actor
 from careline.platform.errors import CarelineError
 from careline.scheduling import configuration
 from careline.scheduling.availability import local_instant
+from careline.scheduling.bumps.demo import add_demo_leave
 from careline.scheduling.configuration import BlockIn
 from careline.scheduling.demo.history import (
     FAMILY,
@@ -195,6 +196,7 @@ def load_demo_schedule(*, actor: Actor, now: datetime, rng: random.Random) -> De
         snapshots = record_past_snapshots(actor=actor, history=history, now=now)
         history.claim_upcoming()
     _waitlist(actor, visit_types, patients=history.patients[:3])
+    add_demo_leave(actor=actor, now=now)  # leave after booking: a visit to bump (bumps.demo)
     return DemoSchedule(
         visit_types=len(visit_types),
         templates=templates,
