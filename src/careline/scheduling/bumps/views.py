@@ -1,4 +1,4 @@
-"""The Flagged appointments page (``/schedule/flagged/``): visits a set-up change left outside
+"""The Flagged visits page (``/schedule/flagged/``): visits a set-up change left outside
 their provider's availability, per provider and day, each with *Bump*, *Keep* and
 *Reschedule*. Each view parses a form and makes one call into ``bumps``; the services check
 the permission and the patient's access, and audit."""

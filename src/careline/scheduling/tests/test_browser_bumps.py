@@ -81,7 +81,7 @@ def test_leave_over_a_booked_visit_is_flagged_bumped_and_on_the_timeline(
     row.get_by_label("Reason").select_option("provider_leave")
     row.get_by_role("button", name="Bump").click()
     page.get_by_text("Bumped; the patient will be told.").wait_for()
-    page.get_by_text("No flagged appointments").wait_for()
+    page.get_by_text("No flagged visits").wait_for()
     assert_accessible(page)
 
     page.goto(f"{base}{reverse('patients:detail', args=[patient.public_id])}")
