@@ -175,6 +175,36 @@ class TemplateForm(ConfigForm):
         set_choices(self, "visit_types", visit_types)
         self.visit_type_codes = visit_type_codes
 
+    @staticmethod
+    def initial_from(template: Any) -> dict[str, Any]:
+        """The form's values for an existing session (its blocks written back as lines)."""
+        blocks = []
+        for block in template.blocks.all():
+            line = f"{block.kind} {block.start_time:%H:%M}-{block.end_time:%H:%M}"
+            if block.visit_type is not None:
+                line += f" {block.visit_type.code}"
+            if block.release_minutes_before is not None:
+                line += f" release {block.release_minutes_before}"
+            blocks.append(line)
+        return {
+            "practitioner": str(template.practitioner.public_id),
+            "location": str(template.location.public_id),
+            "weekdays": [template.weekday],
+            "start_time": template.start_time,
+            "end_time": template.end_time,
+            "slot_minutes": template.slot_minutes,
+            "effective_from": template.effective_from,
+            "effective_to": template.effective_to,
+            "visit_types": [str(row.public_id) for row in template.visit_types.all()],
+            "blocks": "\n".join(blocks),
+        }
+
+    def fix_session(self, initial: dict[str, Any]) -> None:
+        """Editing: the provider, place and day stay (another day is another session)."""
+        for name in ("practitioner", "location", "weekdays"):
+            self.fields[name].disabled = True
+            self.initial[name] = initial[name]
+
     def clean_blocks(self) -> list[BlockIn]:
         return [
             self._block(number, line)

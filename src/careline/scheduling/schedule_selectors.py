@@ -184,6 +184,18 @@ def list_templates() -> list[AvailabilityTemplate]:
     )
 
 
+def get_template(*, template_id: uuid.UUID) -> AvailabilityTemplate:
+    template = (
+        AvailabilityTemplate.objects.select_related("practitioner", "location")
+        .prefetch_related("blocks__visit_type", "visit_types")
+        .filter(public_id=template_id)
+        .first()
+    )
+    if template is None:
+        raise NotFound("No such availability template.")
+    return template
+
+
 def list_exceptions(*, since: datetime) -> list[AvailabilityException]:
     """Exceptions that end after ``since``, soonest first."""
     return list(

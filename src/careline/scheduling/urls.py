@@ -53,6 +53,11 @@ urlpatterns: list[URLPattern] = [
     ),
     path("setup/templates/new/", configuration.template_form, name="template_new"),
     path(
+        "setup/templates/<uuid:template_id>/",
+        configuration.template_edit,
+        name="template_edit",
+    ),
+    path(
         "setup/templates/<uuid:template_id>/remove/",
         configuration.remove_template,
         name="template_remove",

@@ -233,3 +233,41 @@ def test_a_bump_shows_in_the_bump_rate_on_the_metrics_page(
         "/api/scheduling/metrics?from=2026-06-01&to=2026-06-07", headers=headers(clinic, Role.ADMIN)
     )
     assert (api.json()["outcomes"]["bumps"], api.json()["outcomes"]["bump_rate"]) == (1, 0.5)
+
+
+def test_editing_weekly_hours_on_the_set_up_page_flags_the_visits_left_out(
+    client: Client, clinic: Clinic
+) -> None:
+    visit = services.book_appointment(**clinic.booking(at(TUESDAY, 11)))[0]
+    template = clinic.practitioner.availability_templates.get(weekday=1, start_time=dt.time(9))
+    client.force_login(clinic.user(Role.ADMIN))
+    url = reverse("scheduling:template_edit", args=[template.public_id])
+    form = client.get(url).context["form"]
+    assert (form.initial["start_time"], form.initial["end_time"], form.initial["weekdays"]) == (
+        dt.time(9),
+        dt.time(12),
+        [1],
+    )
+    body = {
+        "practitioner": str(clinic.practitioner.public_id),
+        "location": str(clinic.location.public_id),
+        "weekdays": ["3"],  # disabled: the session's day stays
+        "start_time": "09:00",
+        "end_time": "10:30",
+        "slot_minutes": "15",
+        "effective_from": "2026-01-01",
+        "blocks": "break 10:00-10:15",
+    }
+    refused = client.post(url, {**body, "end_time": "08:00"})
+    assert refused.status_code == 422
+    assert FlaggedAppointment.objects.count() == 0
+    assert client.post(url, body).status_code == 302
+    template.refresh_from_db()
+    assert (template.weekday, template.end_time) == (1, dt.time(10, 30))
+    assert [str(block) for block in template.blocks.all()] == ["break 10:00-10:15"]
+    flag = FlaggedAppointment.objects.get()
+    assert (flag.appointment_id, flag.cause, flag.finding) == (
+        visit.pk,
+        "template_changed",
+        "outside_hours",
+    )

@@ -182,6 +182,50 @@ def template_form(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
+@require_http_methods(["GET", "POST"])
+@requires_permission(Permission.MANAGE_SCHEDULES, resource_type="AvailabilityTemplate")
+def template_edit(request: HttpRequest, template_id: uuid.UUID) -> HttpResponse:
+    """Change one session's hours, dates, slot length, visit types and blocks; visits booked
+    that the new hours leave out are flagged for *Flagged visits*."""
+    existing = selectors.get_template(template_id=template_id)
+    visit_types = list_visit_types()
+    kwargs: dict[str, Any] = {
+        **_choices(),
+        "visit_types": [(str(row.public_id), row.name) for row in visit_types],
+        "visit_type_codes": {row.code: str(row.public_id) for row in visit_types},
+    }
+    initial = TemplateForm.initial_from(existing)
+    template = "scheduling/config_form.html"
+    context: dict[str, Any] = {"title": f"Edit weekly hours: {existing}", "form_id": "template"}
+    form = TemplateForm(
+        request.POST if request.method == "POST" else None, initial=initial, **kwargs
+    )
+    form.fix_session(initial)
+    if request.method == "GET":
+        return render(request, template, {**context, "form": form})
+    if not form.is_valid():
+        return _invalid(request, template, {**context, "form": form})
+    data = form.cleaned_data
+    return _save(
+        request,
+        form,
+        lambda: configuration_changes.update_template(
+            actor=actor_from_request(request),
+            template_id=template_id,
+            start_time=data["start_time"],
+            end_time=data["end_time"],
+            slot_minutes=data["slot_minutes"],
+            effective_from=data["effective_from"],
+            effective_to=data["effective_to"],
+            visit_type_ids=[uuid.UUID(value) for value in data["visit_types"]],
+            blocks=data["blocks"],
+        ),
+        template,
+        context,
+    )
+
+
+@staff_view
 @require_POST
 @requires_permission(Permission.MANAGE_SCHEDULES, resource_type="AvailabilityTemplate")
 def remove_template(request: HttpRequest, template_id: uuid.UUID) -> HttpResponse:
