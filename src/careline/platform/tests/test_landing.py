@@ -81,7 +81,14 @@ def test_signing_in_leads_to_the_start_page(
     [
         (
             Role.SCHEDULER,
-            ["/patients/", "/directory/locations/", "/schedule/", "/schedule/day/", "/waitlist/"],
+            [
+                "/patients/",
+                "/directory/locations/",
+                "/schedule/",
+                "/schedule/day/",
+                "/waitlist/",
+                "/schedule/flagged/",
+            ],
         ),
         (Role.COMPLIANCE, ["/audit/", "/audit/break-glass/"]),
         (
@@ -92,6 +99,7 @@ def test_signing_in_leads_to_the_start_page(
                 "/schedule/",
                 "/schedule/day/",
                 "/waitlist/",
+                "/schedule/flagged/",
                 "/schedule/setup/",
                 "/schedule/metrics/",
                 "/imports/",
