@@ -27,8 +27,7 @@ from careline.platform.errors import Conflict, NotFound, ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 from careline.platform.text import require_plain_text
-from careline.scheduling.bumps.detection import Change, Scope, review_displaced_appointments
-from careline.scheduling.bumps.models import FlagCause
+from careline.scheduling.bumps.detection import review_exception, review_template
 from careline.scheduling.models import (
     AvailabilityException,
     AvailabilityTemplate,
@@ -150,14 +149,7 @@ def create_template(
         TemplateBlock.objects.bulk_create(rows)
         _audit(actor, "AvailabilityTemplate", template.public_id, blocks=len(rows))
         # New hours may put flagged visits back inside availability: clear those flags.
-        review_displaced_appointments(
-            actor=actor,
-            change=Change(cause=None),
-            scope=Scope(
-                practitioner_ids=[template.practitioner_id], location_id=template.location_id
-            ),
-            now=clock.now(),
-        )
+        review_template(actor=actor, template=template, cause=None, now=clock.now())
         # New hours may suit waitlisted patients: offer them (in the worker, after commit).
         find_new_availability_task.enqueue(str(practitioner_id))
     return template
@@ -240,31 +232,9 @@ def add_exception(
             ends_at=ends_at,
             reason=reason.strip()[:200],
         )
-        review = review_displaced_appointments(
-            actor=actor,
-            change=Change(
-                cause=FlagCause.EXCEPTION_ADDED,
-                change_id=exception.public_id,
-                summary=exception_summary(exception),
-            ),
-            scope=Scope(
-                practitioner_ids=(
-                    [exception.practitioner_id] if exception.practitioner_id else None
-                ),
-                location_id=exception.location_id,
-                start=starts_at,
-                end=ends_at,
-            ),
-            now=clock.now(),
-        )
+        review = review_exception(actor=actor, exception=exception, added=True, now=clock.now())
         _audit(actor, "AvailabilityException", exception.public_id, flagged=len(review.flagged))
     return exception
-
-
-def exception_summary(exception: AvailabilityException) -> str:
-    """What staff see as a flag's cause: "Leave from 2026-06-02 (conference)"."""
-    reason = f" ({exception.reason})" if exception.reason else ""
-    return f"{ExceptionKind(exception.kind).label} from {exception.starts_at:%Y-%m-%d}{reason}"
 
 
 def create_provider_rule(

@@ -25,7 +25,7 @@ from careline.platform.errors import NotFound, ValidationFailed
 from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 from careline.platform.text import require_plain_text
-from careline.scheduling.bumps.detection import Change, Scope, review_displaced_appointments
+from careline.scheduling.bumps.detection import review_exception, review_template
 from careline.scheduling.bumps.models import FlagCause
 from careline.scheduling.configuration import BlockIn, block_row, validate_template_hours
 from careline.scheduling.models import (
@@ -145,21 +145,6 @@ def update_red_flag_list(
     return red_flags
 
 
-def _template_summary(template: AvailabilityTemplate, verb: str) -> str:
-    return f"{template} at {template.location.name} {verb}"
-
-
-def _review_template(actor: Actor, template: AvailabilityTemplate, cause: str, summary: str) -> int:
-    """Flag the practitioner's visits at the template's location left outside her hours."""
-    review = review_displaced_appointments(
-        actor=actor,
-        change=Change(cause=cause, change_id=template.public_id, summary=summary),
-        scope=Scope(practitioner_ids=[template.practitioner_id], location_id=template.location_id),
-        now=clock.now(),
-    )
-    return len(review.flagged)
-
-
 def update_template(
     *,
     actor: Actor,
@@ -212,8 +197,8 @@ def update_template(
         for row in rows:
             row.template = template
         TemplateBlock.objects.bulk_create(rows)
-        flagged = _review_template(
-            actor, template, FlagCause.TEMPLATE_CHANGED, _template_summary(template, "changed")
+        review = review_template(
+            actor=actor, template=template, cause=FlagCause.TEMPLATE_CHANGED, now=clock.now()
         )
         _audit(
             actor,
@@ -221,7 +206,7 @@ def update_template(
             "AvailabilityTemplate",
             template.public_id,
             blocks=len(rows),
-            flagged=flagged,
+            flagged=len(review.flagged),
         )
     return template
 
@@ -237,9 +222,11 @@ def remove_template(*, actor: Actor, template_id: uuid.UUID) -> None:
         )
         if template is None:
             raise NotFound("No such availability template.")
-        summary = _template_summary(template, "removed")
         template.delete()
-        flagged = _review_template(actor, template, FlagCause.TEMPLATE_REMOVED, summary)
+        review = review_template(
+            actor=actor, template=template, cause=FlagCause.TEMPLATE_REMOVED, now=clock.now()
+        )
+        flagged = len(review.flagged)
         _audit(actor, AuditAction.DELETE, "AvailabilityTemplate", template_id, flagged=flagged)
 
 
@@ -252,15 +239,5 @@ def remove_exception(*, actor: Actor, exception_id: uuid.UUID) -> None:
         if exception is None:
             raise NotFound("No such exception.")
         exception.delete()
-        review_displaced_appointments(
-            actor=actor,
-            change=Change(cause=None),
-            scope=Scope(
-                practitioner_ids=[exception.practitioner_id] if exception.practitioner_id else None,
-                location_id=exception.location_id,
-                start=exception.starts_at,
-                end=exception.ends_at,
-            ),
-            now=clock.now(),
-        )
+        review_exception(actor=actor, exception=exception, added=False, now=clock.now())
         _audit(actor, AuditAction.DELETE, "AvailabilityException", exception_id)

@@ -47,7 +47,14 @@ from careline.scheduling.bumps.models import (
     FlagStatus,
 )
 from careline.scheduling.calendars import load_exceptions, load_templates
-from careline.scheduling.models import Appointment, AppointmentHistory, AppointmentStatus
+from careline.scheduling.models import (
+    Appointment,
+    AppointmentHistory,
+    AppointmentStatus,
+    AvailabilityException,
+    AvailabilityTemplate,
+    ExceptionKind,
+)
 
 _FINDINGS = {
     IN_EXCEPTION: FlagFinding.EXCEPTION,
@@ -181,6 +188,45 @@ def review_displaced_appointments(
     return ReviewResult(flagged=new_flags, cleared=cleared)
 
 
+def review_exception(
+    *, actor: Actor, exception: AvailabilityException, added: bool, now: datetime
+) -> ReviewResult:
+    """Review the visits an exception's time touches: flag them when it was just added,
+    clear their flags when it was just removed."""
+    reason = f" ({exception.reason})" if exception.reason else ""
+    summary = f"{ExceptionKind(exception.kind).label} from {exception.starts_at:%Y-%m-%d}{reason}"
+    return review_displaced_appointments(
+        actor=actor,
+        change=Change(
+            cause=FlagCause.EXCEPTION_ADDED if added else None,
+            change_id=exception.public_id,
+            summary=summary,
+        ),
+        scope=Scope(
+            practitioner_ids=[exception.practitioner_id] if exception.practitioner_id else None,
+            location_id=exception.location_id,
+            start=exception.starts_at,
+            end=exception.ends_at,
+        ),
+        now=now,
+    )
+
+
+def review_template(
+    *, actor: Actor, template: AvailabilityTemplate, cause: str | None, now: datetime
+) -> ReviewResult:
+    """Review the practitioner's visits at the template's place after it was removed or
+    changed (``cause``), or added (None: clear only)."""
+    verb = {FlagCause.TEMPLATE_REMOVED: "removed", FlagCause.TEMPLATE_CHANGED: "changed"}
+    summary = f"{template} at {template.location.name} {verb[cause]}" if cause else ""
+    return review_displaced_appointments(
+        actor=actor,
+        change=Change(cause=cause, change_id=template.public_id, summary=summary),
+        scope=Scope(practitioner_ids=[template.practitioner_id], location_id=template.location_id),
+        now=now,
+    )
+
+
 def _clear(open_flags: Sequence[FlaggedAppointment], found: dict[int, str], now: datetime) -> int:
     """Resolve as cleared the open flags whose visit is no longer displaced."""
     stale = [flag.pk for flag in open_flags if flag.appointment_id not in found]
@@ -233,4 +279,12 @@ def _record_flags(actor: Actor, flags: Sequence[FlaggedAppointment], cause: str)
     )
 
 
-__all__ = ["Change", "FlagCause", "ReviewResult", "Scope", "find_displaced"]
+__all__ = [
+    "Change",
+    "ReviewResult",
+    "Scope",
+    "find_displaced",
+    "review_displaced_appointments",
+    "review_exception",
+    "review_template",
+]
