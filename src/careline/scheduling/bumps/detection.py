@@ -217,7 +217,10 @@ def review_template(
 ) -> ReviewResult:
     """Review the practitioner's visits at the template's place after it was removed or
     changed (``cause``), or added (None: clear only)."""
-    verb = {FlagCause.TEMPLATE_REMOVED: "removed", FlagCause.TEMPLATE_CHANGED: "changed"}
+    verb: dict[str, str] = {
+        FlagCause.TEMPLATE_REMOVED: "removed",
+        FlagCause.TEMPLATE_CHANGED: "changed",
+    }
     summary = f"{template} at {template.location.name} {verb[cause]}" if cause else ""
     return review_displaced_appointments(
         actor=actor,
