@@ -271,3 +271,25 @@ def test_editing_weekly_hours_on_the_set_up_page_flags_the_visits_left_out(
         "template_changed",
         "outside_hours",
     )
+
+
+def test_the_listing_costs_the_same_queries_for_one_flag_or_many(
+    clinic: Clinic, flagged: FlaggedAppointment, django_assert_num_queries: Any
+) -> None:
+    from careline.scheduling.bumps.selectors import list_flagged_appointments
+
+    with django_assert_num_queries(5) as one:
+        assert len(list_flagged_appointments(actor=clinic.actor)) == 1
+    for hour in (13, 14, 15):
+        services.book_appointment(
+            **clinic.booking(at(TUESDAY, hour), patient_id=clinic.new_patient().public_id)
+        )
+    configuration.add_exception(
+        actor=clinic.actor_for(clinic.user(Role.ADMIN)),
+        kind="leave",
+        starts_at=at(TUESDAY, 13),
+        ends_at=at(TUESDAY, 17),
+        practitioner_id=clinic.practitioner.public_id,
+    )
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert len(list_flagged_appointments(actor=clinic.actor)) == 4
