@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from ninja import Schema
@@ -320,11 +320,40 @@ class SummaryAppointmentOut(Schema):  # read from a ``scheduling`` Appointment
         return appointment.location.name
 
 
+class SummaryWaitlistOfferOut(Schema):  # read from ``scheduling.selectors`` PendingOffer
+    offer_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    practitioner_name: str
+    location_name: str
+    expires_at: datetime = Field(description="The patient may accept until then.")
+
+
+class SummaryWaitlistEntryOut(Schema):  # read from a ``scheduling.selectors.OpenEntry``
+    entry_id: uuid.UUID
+    visit_type_id: uuid.UUID
+    visit_type_name: str
+    practitioner_name: str = Field(description="Empty: any provider.")
+    location_name: str = Field(description="Empty: any location.")
+    earliest_date: date
+    latest_date: date
+    earliest_time: time | None
+    latest_time: time | None
+    status: str = Field(description='"active" (waiting) or "offered".')
+    is_move_up: bool
+    offer: SummaryWaitlistOfferOut | None = Field(
+        description="The slot offered now and until when; null when none is out."
+    )
+
+
 class AppointmentsOut(Schema):  # read from a ``scheduling.selectors.PatientAppointments``
     upcoming: list[SummaryAppointmentOut] = Field(
         description="Booked or arrived, not yet over; soonest first (at most 10)."
     )
     missed: list[SummaryAppointmentOut] = Field(description="No-shows, latest first (at most 5).")
+    waitlist: list[SummaryWaitlistEntryOut] = Field(
+        description="Open waitlist entries (waiting or offered), oldest first (at most 20)."
+    )
 
 
 class PatientSummaryOut(Schema):
@@ -342,7 +371,10 @@ class PatientSummaryOut(Schema):
     care_team: list[CareTeamMemberOut]
     clinical: ClinicalOut | None
     appointments: AppointmentsOut | None = Field(
-        description="Upcoming and missed appointments; null without scheduling.view_schedule."
+        description=(
+            "Upcoming and missed appointments and open waitlist entries; null without "
+            "scheduling.view_schedule."
+        )
     )
     timeline: TimelinePageOut
 

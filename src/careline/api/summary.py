@@ -4,8 +4,8 @@ It composes the registry view (``patients``, layer 1) with the clinical summary 
 layer 2), so it lives in the API assembly. The patient is checked and audited once, by the
 registry view (which also reads the first timeline page); the clinical half reuses that
 access. Clinical facts are included only for actors holding ``clinical.view_clinical``
-(else ``null``), upcoming and missed appointments (``scheduling``, layer 3) only for actors
-holding ``scheduling.view_schedule``.
+(else ``null``), upcoming and missed appointments and open waitlist entries (``scheduling``,
+layer 3) only for actors holding ``scheduling.view_schedule``.
 
 A fixed number of queries whatever the patient's history (every list is bounded).
 """

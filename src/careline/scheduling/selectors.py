@@ -1,5 +1,6 @@
 """Scheduling reads: the slot search (``slot_search``), one appointment, and a patient's
-upcoming and missed appointments for the 360 view and the API summary."""
+upcoming and missed appointments and open waitlist entries for the 360 view and the API
+summary."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from careline.scheduling.schedule_selectors import (
     list_templates,
 )
 from careline.scheduling.slot_search import MAX_LIMIT, Place, SlotOption, search_slots
+from careline.scheduling.waitlist.selectors import OpenEntry, list_open_entries
 
 if TYPE_CHECKING:
     from careline.patients.models import Patient
@@ -55,6 +57,7 @@ __all__ = [
     "MAX_LIMIT",
     "NEAREST_PLACES",
     "Bookables",
+    "OpenEntry",
     "PatientAppointments",
     "PatientLabel",
     "PatientSchedule",
@@ -78,6 +81,7 @@ __all__ = [
     "list_exceptions",
     "list_import_conflicts",
     "list_offering_location_ids",
+    "list_open_entries",
     "list_patient_appointments",
     "list_patient_schedule",
     "list_provider_rules",
@@ -115,12 +119,14 @@ def get_appointment(*, actor: Actor, appointment_id: uuid.UUID) -> Appointment:
 class PatientAppointments:
     upcoming: list[Appointment]  # booked or arrived, not yet ended; soonest first
     missed: list[Appointment]  # no-shows, latest first
+    waitlist: list[OpenEntry]  # waiting or offered, oldest first (``list_open_entries``)
 
 
 def get_patient_appointments(
     *, actor: Actor, patient_id: uuid.UUID, now: datetime
 ) -> PatientAppointments:
-    """Upcoming and missed appointments of one patient, after the access check (audited)."""
+    """Upcoming and missed appointments and open waitlist entries of one patient, after the
+    access check (audited)."""
     access = access_for_scheduling(
         actor, patient_id, permission=Permission.VIEW_SCHEDULE, resource_type="Appointment"
     )
@@ -128,7 +134,8 @@ def get_patient_appointments(
 
 
 def list_patient_appointments(*, patient: Patient, now: datetime) -> PatientAppointments:
-    """For a patient whose access the caller has checked: two bounded queries."""
+    """For a patient whose access the caller has checked: four bounded queries (the
+    waitlist's second only when she has an open entry)."""
     rows = (
         Appointment.objects.filter(patient=patient)
         .select_related("visit_type", "practitioner", "location")
@@ -139,7 +146,9 @@ def list_patient_appointments(*, patient: Patient, now: datetime) -> PatientAppo
     )
     missed = rows.filter(status=AppointmentStatus.NO_SHOW).order_by("-starts_at", "-pk")
     return PatientAppointments(
-        upcoming=list(upcoming[:UPCOMING_LIMIT]), missed=list(missed[:MISSED_LIMIT])
+        upcoming=list(upcoming[:UPCOMING_LIMIT]),
+        missed=list(missed[:MISSED_LIMIT]),
+        waitlist=list_open_entries(patient_id=patient.public_id, now=now),
     )
 
 

@@ -15,7 +15,11 @@ from careline.patients.models import Patient
 from careline.platform.actors import Actor
 from careline.platform.models import AuditChannel, User
 from careline.platform.permissions import Role
+from careline.scheduling import services as booking_services
 from careline.scheduling.models import AvailabilityTemplate, TemplateBlock
+from careline.scheduling.waitlist import engine
+from careline.scheduling.waitlist import services as waitlist_services
+from careline.scheduling.waitlist.models import FreedSlot, WaitlistEntry
 from careline.testing.factories import (
     RECEIVED,
     LocationFactory,
@@ -148,3 +152,35 @@ def make_clinic(**visit_type_fields: Any) -> Clinic:
         scheduler=scheduler,
         patient=PatientFactory.create(primary_location=location, birth_date=dt.date(1980, 5, 5)),
     )
+
+
+def waitlist_with_offer(
+    clinic: Clinic,
+    starts_at: dt.datetime,
+    *,
+    visit_type: VisitType | None = None,
+    patient: Patient | None = None,
+) -> WaitlistEntry:
+    """The patient (the clinic's by default) waits for ``visit_type`` from TUESDAY for a
+    week; another patient's visit at ``starts_at`` is cancelled and the freed slot's first
+    offer round runs, so she holds a pending offer of it."""
+    visit_type = visit_type or clinic.visit_type
+    patient = patient or clinic.patient
+    entry = waitlist_services.join_waitlist(
+        actor=clinic.actor,
+        patient_id=patient.public_id,
+        visit_type_id=visit_type.public_id,
+        earliest_date=TUESDAY,
+        latest_date=TUESDAY + dt.timedelta(days=7),
+    )
+    [appointment] = booking_services.book_appointment(
+        **clinic.booking(
+            starts_at, visit_type_id=visit_type.public_id, patient_id=clinic.new_patient().public_id
+        )
+    )
+    booking_services.cancel_appointment(
+        actor=clinic.actor, appointment_id=appointment.public_id, reason="patient"
+    )
+    freed = FreedSlot.objects.get(source_appointment=appointment)
+    engine.run_offer_round(freed_slot_id=freed.public_id)
+    return entry

@@ -321,7 +321,7 @@ def test_summary_answers_exactly_these_fields(
         "appointments",
         "timeline",
     }
-    assert body["appointments"] == {"upcoming": [], "missed": []}
+    assert body["appointments"] == {"upcoming": [], "missed": [], "waitlist": []}
     assert (body["patient_id"], body["is_break_glass"]) == (str(patient.public_id), False)
     assert body["banner"] == {
         "source_system": "careline",

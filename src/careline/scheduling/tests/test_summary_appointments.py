@@ -1,5 +1,6 @@
-"""The API summary lists upcoming and missed appointments, with a query count that does not
-grow with them, and null for a caller who may not see the schedule."""
+"""The API summary lists upcoming and missed appointments and open waitlist entries, with a
+query count that does not grow with them, and null for a caller who may not see the
+schedule."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from careline.platform.actors import Actor
 from careline.platform.permissions import Role
 from careline.platform.services import issue_api_token
 from careline.scheduling import services
-from careline.testing.scheduling import NOW, TUESDAY, Clinic, at
+from careline.testing.scheduling import (
+    NOW,
+    TUESDAY,
+    Clinic,
+    at,
+    make_visit_type,
+    waitlist_with_offer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +81,10 @@ def test_the_query_count_does_not_grow_with_appointments(clinic: Clinic) -> None
         return len(captured)
 
     services.book_appointment(**clinic.booking(at(TUESDAY, 9)))
+    waitlist_with_offer(clinic, at(TUESDAY, 11))
     few = queries()
     services.book_appointment(**clinic.booking(at(TUESDAY, 10), occurrences=6))
+    for hour, name in ((14, "Flu shot"), (15, "Annual physical")):
+        waitlist_with_offer(clinic, at(TUESDAY, hour), visit_type=make_visit_type(name=name))
+    assert len(summary(clinic)["appointments"]["waitlist"]) == 3
     assert queries() == few

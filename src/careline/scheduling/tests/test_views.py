@@ -1,4 +1,5 @@
-"""The appointments card of the 360 page (htmx): contents, access, audit, query cost."""
+"""The appointments card of the 360 page (htmx): contents, access, audit, query cost (with
+appointments and waitlist entries present)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from careline.patients.tests.ui_support import HTMX, audit_rows, signed_in
 from careline.platform.permissions import Role
 from careline.scheduling import services
 from careline.testing.factories import LocationFactory, PatientFactory
-from careline.testing.scheduling import NOW, TUESDAY, Clinic, at
+from careline.testing.scheduling import (
+    NOW,
+    TUESDAY,
+    Clinic,
+    at,
+    make_visit_type,
+    waitlist_with_offer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +91,7 @@ def test_the_card_costs_the_same_queries_however_many_appointments(
 ) -> None:
     signed_in(client, clinic.scheduler)
     services.book_appointment(**clinic.booking(at(TUESDAY, 9)))
+    waitlist_with_offer(clinic, at(TUESDAY, 11))
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
@@ -92,4 +101,7 @@ def test_the_card_costs_the_same_queries_however_many_appointments(
     card(client, clinic.patient.public_id)  # the session's first save is not the card's
     one = queries()
     services.book_appointment(**clinic.booking(at(TUESDAY, 10), occurrences=5))
+    for hour, name in ((14, "Flu shot"), (15, "Annual physical")):
+        waitlist_with_offer(clinic, at(TUESDAY, hour), visit_type=make_visit_type(name=name))
+    assert card(client, clinic.patient.public_id).content.decode().count("Offered a slot") == 3
     assert queries() == one

@@ -167,9 +167,99 @@ def waitlist_choices(*, actor: Actor) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def count_open_entries(*, patient_id: int) -> int:
-    """A patient's entries still waiting or offered (for the 360 view; access checked)."""
-    return WaitlistEntry.objects.filter(patient_id=patient_id, status__in=list(OPEN)).count()
+@dataclass(frozen=True)
+class PendingOffer:
+    """The slot an open entry is offered now, and until when she may take it."""
+
+    offer_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    practitioner_name: str
+    location_name: str
+    time_zone: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenEntry:
+    """One open waitlist entry as the 360 page, the API summary and the portal show it."""
+
+    entry_id: uuid.UUID
+    visit_type_id: uuid.UUID
+    visit_type_name: str
+    practitioner_name: str  # "" when any provider will do
+    location_name: str  # "" when any location will do
+    earliest_date: date
+    latest_date: date
+    earliest_time: time | None
+    latest_time: time | None
+    status: str
+    status_label: str
+    is_move_up: bool
+    created_at: datetime
+    offer: PendingOffer | None  # an offer out and not yet expired
+
+
+OPEN_ENTRIES_LIMIT = 20
+
+
+def list_open_entries(*, patient_id: uuid.UUID, now: datetime) -> list[OpenEntry]:
+    """A patient's entries still waiting or offered, oldest first, each with the offer she
+    may still answer. The one read behind the 360 page's card, the API summary and the
+    portal; two queries whatever the history. No access check: each caller has checked
+    (and audited) the patient (``access_for_scheduling``, or the portal's rule)."""
+    pending = WaitlistOffer.objects.filter(
+        status=OfferStatus.PENDING, expires_at__gt=now
+    ).select_related("freed_slot__practitioner", "freed_slot__location")
+    rows = (
+        WaitlistEntry.objects.filter(patient__public_id=patient_id, status__in=list(OPEN))
+        .select_related("visit_type", "practitioner", "location")
+        .defer("practitioner__raw", "location__raw")
+        .prefetch_related(
+            Prefetch(
+                "offers",
+                queryset=pending.defer(
+                    "freed_slot__practitioner__raw", "freed_slot__location__raw"
+                ).order_by("expires_at", "pk"),
+                to_attr="pending_offers",
+            )
+        )
+        .order_by("created_at", "pk")[:OPEN_ENTRIES_LIMIT]
+    )
+    return [_open_entry(entry) for entry in rows]
+
+
+def _open_entry(entry: WaitlistEntry) -> OpenEntry:
+    offers: list[WaitlistOffer] = getattr(entry, "pending_offers", [])
+    return OpenEntry(
+        entry_id=entry.public_id,
+        visit_type_id=entry.visit_type.public_id,
+        visit_type_name=entry.visit_type.name,
+        practitioner_name=str(entry.practitioner) if entry.practitioner is not None else "",
+        location_name=entry.location.name if entry.location is not None else "",
+        earliest_date=entry.earliest_date,
+        latest_date=entry.latest_date,
+        earliest_time=entry.earliest_time,
+        latest_time=entry.latest_time,
+        status=entry.status,
+        status_label=entry.get_status_display(),
+        is_move_up=entry.is_move_up,
+        created_at=entry.created_at,
+        offer=_pending_offer(offers[0]) if offers else None,
+    )
+
+
+def _pending_offer(offer: WaitlistOffer) -> PendingOffer:
+    slot = offer.freed_slot
+    return PendingOffer(
+        offer_id=offer.public_id,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        practitioner_name=str(slot.practitioner),
+        location_name=slot.location.name,
+        time_zone=slot.location.time_zone or settings.CARELINE_TIME_ZONE,
+        expires_at=offer.expires_at,
+    )
 
 
 @dataclass(frozen=True)
