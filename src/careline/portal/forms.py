@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from careline.platform import clock
+from careline.platform.errors import CarelineError
 from careline.platform.models import User, UserKind
 from careline.portal.models import ProxyScope, Relationship
 
@@ -195,3 +197,64 @@ class CancelForm(forms.Form):
         max_length=300,
         help_text="It helps the clinic offer the time to someone else.",
     )
+
+
+class WaitlistJoinForm(forms.Form):
+    """Join a waitlist: what, where and with whom (optional), which days, which hours.
+
+    Choices come from the caller (the visit types she books herself, the places and
+    providers with hours); the rules are the waitlist service's, whose refusals the view
+    shows next to the field they name (``add_service_error``)."""
+
+    visit_type_id = forms.TypedChoiceField(label="Visit", choices=(), coerce=uuid.UUID)
+    location_id = forms.TypedChoiceField(
+        label="Location", required=False, choices=(), coerce=uuid.UUID, empty_value=None
+    )
+    practitioner_id = forms.TypedChoiceField(
+        label="Provider", required=False, choices=(), coerce=uuid.UUID, empty_value=None
+    )
+    earliest_date = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}), help_text="The first day."
+    )
+    latest_date = forms.DateField(
+        label="Until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The last day you could come.",
+    )
+    earliest_time = forms.TimeField(
+        label="Not before",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="Leave empty for any time of day.",
+    )
+    latest_time = forms.TimeField(
+        label="Finished by",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="Leave empty for any time of day.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        visit_types: list[tuple[str, str]],
+        locations: list[tuple[str, str]],
+        practitioners: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = (
+            ("visit_type_id", visit_types),
+            ("location_id", [("", "Any location"), *locations]),
+            ("practitioner_id", [("", "Any provider"), *practitioners]),
+        )
+        for name, values in choices:
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)  # noqa: S101 (declared above)
+            field.choices = values
+
+    def add_service_error(self, error: CarelineError) -> None:
+        """Show the service's refusal next to the field it names (else above the form)."""
+        details = error.details if isinstance(error.details, dict) else {}
+        field = details.get("field")
+        self.add_error(field if field in self.fields else None, error.message)

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from careline.portal import account_views, booking_views, views
+from careline.portal import account_views, booking_views, views, waitlist_views
 
 app_name = "portal"
 
@@ -52,6 +52,12 @@ urlpatterns: list[URLPattern] = [
         "patients/<uuid:patient_id>/appointments/<uuid:appointment_id>/calendar.ics",
         booking_views.calendar_file,
         name="appointment_ics",
+    ),
+    path("patients/<uuid:patient_id>/waitlist/", waitlist_views.join, name="waitlist_join"),
+    path(
+        "patients/<uuid:patient_id>/waitlist/<uuid:entry_id>/leave/",
+        waitlist_views.leave,
+        name="waitlist_leave",
     ),
     path(
         "patients/<uuid:patient_id>/proxies/<uuid:link_id>/revoke/",

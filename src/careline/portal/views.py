@@ -25,6 +25,7 @@ from careline.portal.forms import CodeForm, ProofForm, ProxyInvitationForm
 from careline.portal.http import portal_view
 from careline.portal.models import ProxyScope
 from careline.portal.selectors import list_acting_for, list_proxies_granted
+from careline.scheduling.selectors import list_open_entries
 
 
 def _account(request: HttpRequest) -> User:
@@ -52,15 +53,13 @@ def patient_home(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     basics = get_patient_basics(patient_id)
     if basics is None:  # removed since the check: the same answer as "not yours"
         raise NotFound(NOT_FOUND_MESSAGE)
-    appointments = (
-        get_appointments(patient_id, clock.now())
-        if granted.allows(ProxyScope.APPOINTMENTS)
-        else None
-    )
+    now = clock.now()
+    may_schedule = granted.allows(ProxyScope.APPOINTMENTS)
     context = {
         "granted": granted,
         "basics": basics,
-        "appointments": appointments,
+        "appointments": get_appointments(patient_id, now) if may_schedule else None,
+        "waitlist": list_open_entries(patient_id=patient_id, now=now) if may_schedule else [],
         "acting_for": list_acting_for(account=_account(request)),
     }
     return render(request, "portal/home.html", context)

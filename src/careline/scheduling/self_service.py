@@ -11,6 +11,8 @@ is a portal account (``patients.access.is_self_service``); staff are not bound b
 - **Changes.** She may reschedule or cancel up to the visit type's
   ``portal_change_notice_hours`` (else ``CARELINE_PORTAL_CHANGE_NOTICE_HOURS``) before the
   start; later she is told to call the clinic.
+- **Waitlist.** She joins the waitlist (``waitlist.services.join_waitlist``) only for a
+  self-schedulable visit type, at the routine priority.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from careline.directory.visit_types import PortalBooking
 from careline.platform.errors import Conflict
 from careline.scheduling.errors import SelfServiceRefused
 from careline.scheduling.models import ACTIVE_STATUSES, Appointment, BookingTicket
+from careline.scheduling.waitlist.models import WaitlistPriority
 
 if TYPE_CHECKING:
     from careline.directory.models import VisitType
@@ -150,3 +153,25 @@ def check_self_change(appointment: Appointment, now: datetime) -> None:
         "this one is sooner. Please call the clinic to change or cancel it.",
         details={"rule": "visit_type.portal_change_notice", "hours": hours},
     )
+
+
+def check_self_waitlist(visit_type: VisitType, *, priority: int) -> None:
+    """Refuse a waitlist entry a patient may not make herself: only for a visit type she
+    books herself (``portal_booking`` "self"), and at the routine priority (only staff move
+    someone up the queue)."""
+    if visit_type.portal_booking != PortalBooking.SELF_SCHEDULABLE:
+        raise SelfServiceRefused(
+            f"The portal's waitlist is for visits you book yourself; {visit_type.name} is "
+            "booked by the clinic. Please call the clinic to be put on its waitlist.",
+            details={
+                "rule": "visit_type.portal_booking",
+                "mode": visit_type.portal_booking,
+                "field": "visit_type_id",
+            },
+        )
+    if priority != WaitlistPriority.ROUTINE:
+        raise SelfServiceRefused(
+            "The clinic sets waitlist priorities. Join at the routine priority, or call the "
+            "clinic if it is urgent.",
+            details={"rule": "portal.waitlist_priority", "field": "priority"},
+        )

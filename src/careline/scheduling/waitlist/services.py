@@ -1,8 +1,9 @@
 """Waitlist writes: join, remove, and a patient's answer to an offer (accept / decline).
 
 Each checks the actor's permission and access to the patient (``access_patient`` through
-booking's ``access_for_booking``), runs in one transaction, audits and adds a timeline
-event. Staff, the API and (later) the portal call these same functions.
+booking's ``access_for_booking``; a portal account through the portal's rule), runs in one
+transaction, audits and adds a timeline event. Staff, the API and the portal call these same
+functions; a patient joining herself is also held to ``self_service.check_self_waitlist``.
 
 **Acceptance** books through ``services.book_appointment`` with the slot's hold (a move-up
 entry reschedules its appointment instead), so every booking rule applies and the database
@@ -25,12 +26,13 @@ from careline.directory.visit_types import (
     resolve_location_ids,
     resolve_practitioner_ids,
 )
-from careline.patients.access import PatientAccess
+from careline.patients.access import PatientAccess, is_self_service
 from careline.patients.services import record_timeline_event
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
 from careline.platform.errors import Conflict, NotFound, ValidationFailed
 from careline.platform.models import AuditAction
+from careline.scheduling import self_service
 from careline.scheduling import services as booking_services
 from careline.scheduling.booking import access_for_booking
 from careline.scheduling.errors import RuleRefusal, SlotTaken
@@ -89,6 +91,8 @@ def join_waitlist(
     if priority not in WaitlistPriority.values:
         raise ValidationFailed("priority must be 1, 2 or 3.", details={"field": "priority"})
     visit_type = get_visit_type(visit_type_id=visit_type_id)
+    if is_self_service(actor):
+        self_service.check_self_waitlist(visit_type, priority=priority)
     practitioner_pk = _resolve(resolve_practitioner_ids, practitioner_id, "practitioner_id")
     location_pk = _resolve(resolve_location_ids, location_id, "location_id")
     appointment = _move_up_appointment(access, appointment_id, visit_type.pk)
