@@ -1,4 +1,5 @@
-"""Demo mode only: a portal account linked to a demo patient, and a caregiver as her proxy."""
+"""Demo mode only: a portal account linked to a demo patient, and a caregiver as her proxy;
+she holds a follow-up ticket and waits on one waitlist."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from careline.platform.errors import ValidationFailed
 from careline.platform.models import User, UserKind
 from careline.portal.models import LinkMethod, ProxyScope, Relationship
 from careline.portal.services import create_link
+from careline.scheduling.demo import ensure_portal_waitlist_entry
 from careline.scheduling.patient_booking import issue_booking_ticket, list_booking_tickets
 
 DEMO_PORTAL_PASSWORD = "careline-demo-portal"  # noqa: S105 (demo mode only, synthetic data)
@@ -67,6 +69,7 @@ def create_demo_portal_accounts(*, actor: Actor) -> list[DemoPortalAccount]:
                 )
             results.append(DemoPortalAccount(email, name, relationship))
         _issue_follow_up_ticket(actor=actor, patient_id=patient_id)
+        ensure_portal_waitlist_entry(actor=actor, patient_id=patient_id)
     return results
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,6 +18,7 @@ from careline.platform.actors import Actor
 from careline.portal.demo import DEMO_PORTAL_PASSWORD
 from careline.portal.models import PortalLink
 from careline.scheduling.models import BookingTicket
+from careline.scheduling.selectors import list_open_entries
 from careline.testing.factories import ContactPointFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +77,39 @@ def test_outside_demo_mode_the_command_refuses(settings: Any) -> None:
     with pytest.raises(CommandError, match="demo mode only"):
         call_command("create_demo_portal_accounts", stdout=io.StringIO())
     assert not PortalLink.objects.exists()
+
+
+def test_with_the_demo_schedule_the_patient_has_one_open_waitlist_entry(settings: Any) -> None:
+    settings.DEMO_MODE = True
+    patient = PatientFactory.create(given_names="Ada", family_name="Aaronson")
+    ContactPointFactory.create(patient=patient, system="email", value="ada@example.org")
+    actor = Actor.system("test")
+    create_visit_type(
+        actor=actor, code="ct-contrast", name="CT with contrast", duration_minutes=30
+    )  # not on the portal: never the demo's choice
+    create_visit_type(
+        actor=actor,
+        code="flu-shot",
+        name="Flu shot",
+        duration_minutes=15,
+        portal_booking="self",
+    )
+
+    call_command("create_demo_portal_accounts", stdout=io.StringIO())
+    call_command("create_demo_portal_accounts", stdout=io.StringIO())  # again: still one
+
+    [entry] = list_open_entries(patient_id=patient.public_id, now=clock.now())
+    today = clock.now().astimezone(ZoneInfo(settings.CARELINE_TIME_ZONE)).date()
+    assert (entry.visit_type_name, entry.status) == ("Flu shot", "active")
+    assert (entry.earliest_date, entry.latest_date) == (
+        today + dt.timedelta(days=1),
+        today + dt.timedelta(days=21),
+    )
+    assert (entry.earliest_time, entry.latest_time) == (dt.time(8), dt.time(12))
+    client = Client()
+    client.post(
+        reverse("portal:login"),
+        {"email": "patient@demo.careline.test", "password": DEMO_PORTAL_PASSWORD},
+    )
+    page = client.get(reverse("portal:patient_home", args=[patient.public_id]))
+    assert 'Flu shot <span class="muted">· Waiting</span>' in page.content.decode()

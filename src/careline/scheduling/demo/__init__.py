@@ -56,6 +56,7 @@ from careline.scheduling.models import (
     RuleKind,
     Weekday,
 )
+from careline.scheduling.waitlist.selectors import list_open_entries
 from careline.scheduling.waitlist.services import join_waitlist
 
 MAX_PROVIDERS = 8
@@ -226,6 +227,38 @@ def _waitlist(
                 latest_date=today + timedelta(days=21),
                 note="Would take an earlier time if one frees up",
             )
+
+
+PORTAL_WAITLIST_TYPES = ("flu-shot", "telehealth-follow-up", "follow-up")
+
+
+def ensure_portal_waitlist_entry(*, actor: Actor, patient_id: uuid.UUID) -> None:
+    """The demo portal patient waits for a visit she could book herself (mornings, the next
+    three weeks), so her portal page and her 360 card show an open entry. Nothing when she
+    already has one (the schedule's own waitlist may have added her) or when no visit type's
+    criteria admit her."""
+    if list_open_entries(patient_id=patient_id, now=clock.now()):
+        return
+    visit_types = {row.code: row for row in list_visit_types()}
+    today = clock.now().astimezone(ZoneInfo(settings.CARELINE_TIME_ZONE)).date()
+    for code in PORTAL_WAITLIST_TYPES:
+        visit_type = visit_types.get(code)
+        if visit_type is None or visit_type.portal_booking != PortalBooking.SELF_SCHEDULABLE:
+            continue
+        try:
+            join_waitlist(
+                actor=actor,
+                patient_id=patient_id,
+                visit_type_id=visit_type.public_id,
+                earliest_date=today + timedelta(days=1),
+                latest_date=today + timedelta(days=21),
+                earliest_time=time(8),
+                latest_time=time(12),
+                note="Mornings suit her best",
+            )
+        except CarelineError:
+            continue
+        return
 
 
 def _one_each(places: list[PractitionerPlace], *, by_location: bool) -> list[PractitionerPlace]:
