@@ -277,7 +277,7 @@ def test_the_service_holds_a_portal_account_to_self_schedulable_types_and_routin
 ) -> None:
     actor = Actor(user=world.owner, channel=AuditChannel.PORTAL, remote_addr="127.0.0.1")
     request_only = make_visit_type(name="Therapy evaluation", portal_booking="request")
-    common = {
+    common: dict[str, Any] = {
         "actor": actor,
         "patient_id": world.clinic.patient.public_id,
         "earliest_date": TUESDAY,
