@@ -430,3 +430,17 @@ def test_the_360_card_the_api_summary_and_the_portal_show_the_same_entries(
         ("Offered " in chunk) for chunk in waitlist_card.split('<li class="row">')[1:]
     ] == offers
     assert "Annual physical" not in card + str(summary.json()["appointments"]) + waitlist_portal
+
+
+def test_the_slot_page_leads_to_the_waitlist_form_with_the_visit_chosen(world: World) -> None:
+    client = client_for(world.owner)
+    visit_type_id = world.clinic.visit_type.public_id
+    slots = client.get(
+        reverse("portal:choose_slot", args=[world.clinic.patient.public_id, visit_type_id])
+    ).content.decode()
+    link = f"{join_url(world.clinic.patient)}?visit_type={visit_type_id}"
+    assert f'<a href="{link}">Join the waitlist for Check-up</a>' in slots
+
+    form = client.get(link).content.decode()
+
+    assert f'<option value="{visit_type_id}" selected>Check-up</option>' in form
