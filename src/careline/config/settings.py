@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "careline.patients",
     "careline.clinical",
     "careline.identity",
+    "careline.messaging",
     "careline.scheduling",
     "careline.interop",
     "careline.portal",
@@ -219,6 +220,54 @@ PHAXIO_CALLER_ID = env("PHAXIO_CALLER_ID")
 PHAXIO_API_BASE_URL = env("PHAXIO_API_BASE_URL", "https://api.phaxio.com/v2.1")
 PHAXIO_COVERED_BY_BAA = env_bool("PHAXIO_COVERED_BY_BAA", default=False)
 PHAXIO_TIMEOUT_SECONDS = float(env("PHAXIO_TIMEOUT_SECONDS", "30"))
+# Messaging (careline.messaging). Who we are in every text (the TCPA healthcare exemption asks
+# for the organisation's name and a contact in each one).
+CARELINE_ORG_NAME = env("CARELINE_ORG_NAME", "Careline Health")
+CARELINE_ORG_PHONE = env("CARELINE_ORG_PHONE", "555-0100")
+CARELINE_PORTAL_BASE_URL = env("CARELINE_PORTAL_BASE_URL", "http://127.0.0.1:8000/portal/")
+# The adapter of each channel, "channel=dotted.path.Class" pairs. Demo and development use
+# local sinks (stored, readable on the Outbox page) for every channel but the portal; a
+# production deployment names its providers (SMTP email is the default there).
+_SINKS = (
+    "email=careline.messaging.channels.sink.EmailSinkAdapter,"
+    "sms=careline.messaging.channels.sink.SmsSinkAdapter,"
+    "voice=careline.messaging.channels.sink.VoiceSinkAdapter,"
+    "fax=careline.messaging.channels.sink.FaxSinkAdapter,"
+    "portal=careline.messaging.channels.portal.PortalAdapter"
+)
+_PRODUCTION_ADAPTERS = (
+    "email=careline.messaging.channels.email.SmtpEmailAdapter,"
+    "portal=careline.messaging.channels.portal.PortalAdapter"
+)
+CARELINE_MESSAGING_ADAPTERS = env(
+    "CARELINE_MESSAGING_ADAPTERS", _PRODUCTION_ADAPTERS if IS_PRODUCTION else _SINKS
+)
+# Adapters whose provider is covered by a business associate agreement (PHI may go there),
+# by adapter name; the portal (our own server) always is.
+CARELINE_MESSAGING_BAA_ADAPTERS = env_list(
+    "CARELINE_MESSAGING_BAA_ADAPTERS", "smtp-email,portal,sink-email,sink-sms,sink-voice,sink-fax"
+)
+# The domain of deterministic email Message-IDs (<reference@domain>).
+CARELINE_MESSAGING_MESSAGE_ID_DOMAIN = env(
+    "CARELINE_MESSAGING_MESSAGE_ID_DOMAIN", "careline.invalid"
+)
+# Sending rates per channel (and sender), messages per second (0: unpaced), "channel=rate".
+CARELINE_MESSAGING_RATES = env("CARELINE_MESSAGING_RATES", "sms=1,voice=1,fax=0.2")
+# Frequency caps per purpose: "purpose=count/days" (replies never count).
+CARELINE_MESSAGING_CAPS = env(
+    "CARELINE_MESSAGING_CAPS", "campaign=2/7,survey_invitation=1/30,education=3/7"
+)
+# States with quiet hours stricter than the federal 08:00-21:00, added to the built-in ones:
+# "TX=09:00-21:00,…" (careline.messaging.quiet_hours.STATE_WINDOWS).
+CARELINE_MESSAGING_STATE_WINDOWS = env("CARELINE_MESSAGING_STATE_WINDOWS")
+# The dispatcher beside `careline worker`: how often it looks for due messages (seconds; 0
+# turns it off), how many it claims at once, how long a claim lasts before the reaper calls
+# it in doubt, and the retry backoff (base seconds, doubled per attempt, at most this many).
+CARELINE_MESSAGING_DISPATCH_SECONDS = float(env("CARELINE_MESSAGING_DISPATCH_SECONDS", "1"))
+CARELINE_MESSAGING_BATCH_SIZE = int(env("CARELINE_MESSAGING_BATCH_SIZE", "100"))
+CARELINE_MESSAGING_LEASE_SECONDS = float(env("CARELINE_MESSAGING_LEASE_SECONDS", "300"))
+CARELINE_MESSAGING_RETRY_BASE_SECONDS = float(env("CARELINE_MESSAGING_RETRY_BASE_SECONDS", "30"))
+CARELINE_MESSAGING_MAX_ATTEMPTS = int(env("CARELINE_MESSAGING_MAX_ATTEMPTS", "6"))
 
 # Automatic logoff after inactivity (HIPAA §164.312(a)(2)(iii)).
 CARELINE_INACTIVITY_TIMEOUT_SECONDS = int(env("CARELINE_INACTIVITY_TIMEOUT_SECONDS", "900"))

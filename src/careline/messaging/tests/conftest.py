@@ -1,0 +1,54 @@
+"""Messaging fixtures: the templates every purpose used in the tests needs, patients with
+numbers, and a system actor."""
+
+from __future__ import annotations
+
+import pytest
+
+from careline.messaging.models import MessageTemplate
+from careline.platform import clock
+from careline.platform.actors import Actor
+
+REMINDER_SMS = (
+    "{org_name}: {first_name}, visit {appointment_date} {appointment_time} at {location_name}. "
+    "Reply C to confirm. Call {org_phone}"
+)
+
+
+@pytest.fixture
+def templates(db):
+    now = clock.now()
+    rows = [
+        ("appointment_reminder", "sms", "transactional", "", REMINDER_SMS),
+        (
+            "appointment_reminder",
+            "email",
+            "transactional",
+            "Your visit",
+            "Dear {first_name}, your visit is on {appointment_date}. {org_name} {org_phone}",
+        ),
+        (
+            "appointment_reminder",
+            "portal",
+            "transactional",
+            "Your visit",
+            "Visit {appointment_date}: {visit_type}. {preparation}",
+        ),
+        ("campaign", "sms", "marketing", "", "{org_name}: flu shots now. Call {org_phone}"),
+    ]
+    return {
+        (purpose, channel): MessageTemplate.objects.create(
+            purpose=purpose,
+            channel=channel,
+            category=category,
+            subject=subject,
+            body=body,
+            created_at=now,
+        )
+        for purpose, channel, category, subject, body in rows
+    }
+
+
+@pytest.fixture
+def system_actor():
+    return Actor.system("test")
