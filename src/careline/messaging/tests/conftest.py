@@ -52,3 +52,16 @@ def templates(db):
 @pytest.fixture
 def system_actor():
     return Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _messaging_settings(settings):
+    """Demo sinks on every channel, no pacing (pacing tests set their own rates)."""
+    settings.CARELINE_MESSAGING_RATES = ""
+    settings.CARELINE_MESSAGING_ADAPTERS = (
+        "email=careline.messaging.channels.sink.EmailSinkAdapter,"
+        "sms=careline.messaging.channels.sink.SmsSinkAdapter,"
+        "portal=careline.messaging.channels.portal.PortalAdapter"
+    )
+    settings.CARELINE_MESSAGING_RETRY_BASE_SECONDS = 30
+    settings.CARELINE_MESSAGING_MAX_ATTEMPTS = 3

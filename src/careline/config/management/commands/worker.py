@@ -8,7 +8,10 @@ beside the task loop (``--no-sealer`` leaves it out, e.g. when ``careline audit 
 runs as its own process): sealing is not a job to enqueue — it must run every fraction of a
 second, one at a time, and survive the task queue being busy — so it is a plain loop
 (``platform.audit.services.run_sealer``) that several workers may all run safely: one seals at
-a time (an advisory lock), the others skip their round.
+a time (an advisory lock), the others skip their round. The messaging dispatcher
+(``messaging.recovery``) is such a loop too: sending goes on every second whatever the task
+queue holds, and dispatchers on several workers share the outbox (SKIP LOCKED claims);
+``--no-dispatcher`` leaves it out.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from careline.config.checks import refuse_to_start_with_failing_deploy_checks
+from careline.messaging.recovery import start_dispatcher_thread
 from careline.platform.audit.services import start_sealer_thread
 from careline.platform.periodic import start_scheduler, stop_scheduler
 
@@ -38,17 +42,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-scheduler", action="store_true", help="Do not enqueue periodic jobs here."
         )
+        parser.add_argument(
+            "--no-dispatcher", action="store_true", help="Do not send outbox messages here."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_to_start_with_failing_deploy_checks()
         sealer = None if options["no_sealer"] else start_sealer_thread()
         scheduler = None if options["no_scheduler"] else start_scheduler()
+        dispatcher = None if options["no_dispatcher"] else start_dispatcher_thread()
         try:
             call_command("db_worker", queue_name=options["queue_name"], reload=False)
         finally:
             if scheduler is not None:
                 stop_scheduler(scheduler)
-            if sealer is not None:
-                thread, stop = sealer
-                stop.set()
-                thread.join(timeout=10)
+            for loop in (dispatcher, sealer):
+                if loop is not None:
+                    thread, stop = loop
+                    stop.set()
+                    thread.join(timeout=10)
