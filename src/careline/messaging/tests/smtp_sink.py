@@ -3,6 +3,7 @@ counts what arrives by Message-ID."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections import Counter
@@ -10,6 +11,10 @@ from email import message_from_bytes
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+
+# aiosmtpd logs every envelope (addresses) at INFO: keep addresses out of the logs.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class CountingHandler:

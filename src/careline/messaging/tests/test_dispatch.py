@@ -25,9 +25,13 @@ CONTEXT = {"appointment_date": "Jun 12", "appointment_time": "10:00", "location_
 def _queue(actor, count, channel="sms"):
     requests = []
     for n in range(count):
-        patient = PatientFactory(postal_code="02115", state="MA")
-        ContactPointFactory(patient=patient, system="phone", use="mobile", value=f"+1617555{n:04d}")
-        ContactPointFactory(patient=patient, system="email", use="home", value=f"p{n}@example.org")
+        patient = PatientFactory.create(postal_code="02115", state="MA")
+        ContactPointFactory.create(
+            patient=patient, system="phone", use="mobile", value=f"+1617555{n:04d}"
+        )
+        ContactPointFactory.create(
+            patient=patient, system="email", use="home", value=f"p{n}@example.org"
+        )
         requests.append(
             MessageRequest(
                 patient_id=patient.public_id,

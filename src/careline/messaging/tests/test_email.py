@@ -32,8 +32,10 @@ def smtp(settings):
 def _emails(actor, count):
     requests = []
     for n in range(count):
-        patient = PatientFactory(postal_code="02115", state="MA")
-        ContactPointFactory(patient=patient, system="email", use="home", value=f"p{n}@example.org")
+        patient = PatientFactory.create(postal_code="02115", state="MA")
+        ContactPointFactory.create(
+            patient=patient, system="email", use="home", value=f"p{n}@example.org"
+        )
         requests.append(
             MessageRequest(
                 patient_id=patient.public_id,

@@ -33,9 +33,15 @@ CONTEXT = {"appointment_date": "Jun 12", "appointment_time": "10:00", "location_
 
 
 def _patient(number="+16175550142", **fields):
-    patient = PatientFactory(postal_code="02115", state="MA", **fields)
-    ContactPointFactory(patient=patient, system="phone", use="mobile", value=number)
+    patient = PatientFactory.create(postal_code="02115", state="MA", **fields)
+    ContactPointFactory.create(patient=patient, system="phone", use="mobile", value=number)
     return patient
+
+
+def _enqueue(actor, request):
+    message = enqueue_message(actor=actor, request=request)
+    assert message is not None
+    return message
 
 
 def _reminder(patient, **fields):
@@ -153,10 +159,8 @@ def test_marketing_needs_marketing_consent(templates, system_actor):
         given_at=NOON_NY,
     )
     campaign = MessageRequest(patient_id=patient.public_id, purpose="campaign", channel="sms")
-    assert enqueue_message(actor=system_actor, request=campaign).decision_rule == (
-        "marketing_consent"
-    )
-    ConsentFactory(
+    assert _enqueue(system_actor, campaign).decision_rule == ("marketing_consent")
+    ConsentFactory.create(
         patient=patient,
         purpose="marketing",
         status="active",
@@ -164,7 +168,7 @@ def test_marketing_needs_marketing_consent(templates, system_actor):
         received_at=NOON_NY,
     )
     again = MessageRequest(patient_id=patient.public_id, purpose="campaign", channel="sms")
-    assert enqueue_message(actor=system_actor, request=again).status == "queued"
+    assert _enqueue(system_actor, again).status == "queued"
 
 
 def test_clinical_variables_never_reach_an_sms_template(templates, system_actor):
@@ -176,9 +180,7 @@ def test_clinical_variables_never_reach_an_sms_template(templates, system_actor)
 
 
 def test_a_sensitive_location_is_left_out_of_the_text(templates, system_actor):
-    message = enqueue_message(
-        actor=system_actor, request=_reminder(_patient(), sensitive_location=True)
-    )
+    message = _enqueue(system_actor, _reminder(_patient(), sensitive_location=True))
     assert "Main" not in message.body
     assert "at our clinic." in message.body
 

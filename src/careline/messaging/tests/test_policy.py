@@ -130,9 +130,9 @@ ZONES = st.sampled_from(
 # Around the 2026 changeovers (8 March, 1 November) and ordinary days.
 
 
-def _bound(*day: int) -> datetime:
+def _bound(year: int, month: int, day: int) -> datetime:
     """Hypothesis takes naive bounds (read in ``timezones``): a UTC day, made naive."""
-    return datetime(*day, tzinfo=UTC).replace(tzinfo=None)
+    return datetime(year, month, day, tzinfo=UTC).replace(tzinfo=None)
 
 
 INSTANTS = st.datetimes(
