@@ -27,6 +27,7 @@ from careline.api.errors import error_response, install_error_handlers, not_foun
 from careline.api.places import router as places_router
 from careline.api.summary import router as summary_router
 from careline.interop.api import router as interop_router
+from careline.messaging.api import router as messaging_router
 from careline.patients.api import router as patients_router
 from careline.scheduling.api import router as scheduling_router
 
@@ -152,3 +153,4 @@ api.add_router("/patients/", summary_router)
 api.add_router("", interop_router)
 api.add_router("/scheduling/", scheduling_router)
 api.add_router("/directory/", places_router)
+api.add_router("/messaging/", messaging_router)

@@ -22,5 +22,6 @@ urlpatterns = [
     path("portal/", include("careline.portal.urls")),
     path("portal-access/", include("careline.portal.staff_urls")),
     path("waitlist/", include("careline.scheduling.waitlist.urls")),
+    path("messaging/", include("careline.messaging.urls")),
     path("", include("careline.platform.urls")),
 ]

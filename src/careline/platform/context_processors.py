@@ -53,6 +53,13 @@ NAVIGATION = (
     NavItem("Flagged visits", "scheduling:flagged", Permission.RESOLVE_FLAGGED_APPOINTMENT),
     NavItem("Scheduling set-up", "scheduling:setup", Permission.MANAGE_SCHEDULES),
     NavItem("Access metrics", "scheduling:metrics", Permission.VIEW_ACCESS_METRICS),
+    NavItem(
+        "Outbox",
+        "messaging:outbox",
+        Permission.VIEW_MESSAGES,
+        is_workspace=False,
+        description="every message in or out, with its status and the rule that decided it",
+    ),
     NavItem("Imports", "interop:imports", Permission.IMPORT_FHIR),
     NavItem("Audit log", "platform:audit_log", Permission.VIEW_AUDIT_LOG),
     NavItem("Break-glass review", "platform:break_glass_review", Permission.REVIEW_BREAK_GLASS),

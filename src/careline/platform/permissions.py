@@ -42,6 +42,7 @@ class Permission:
     MANAGE_SCHEDULES = "scheduling.manage_schedules"
     RESOLVE_FLAGGED_APPOINTMENT = "scheduling.resolve_flagged_appointment"
     VIEW_ACCESS_METRICS = "scheduling.view_access_metrics"
+    VIEW_MESSAGES = "messaging.view_messages"
     IMPORT_FHIR = "interop.import_fhir"
     VIEW_AUDIT_LOG = "platform.view_audit_log"
     EXPORT_AUDIT_LOG = "platform.export_audit_log"
@@ -63,6 +64,7 @@ _PATIENT_FRONT_OFFICE = frozenset(
         Permission.VIEW_CLINICAL,
         Permission.VIEW_DIRECTORY,
         Permission.MANAGE_PORTAL_ACCESS,
+        Permission.VIEW_MESSAGES,
     }
 )
 

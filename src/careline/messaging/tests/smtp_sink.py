@@ -12,7 +12,6 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
 # aiosmtpd logs every envelope (addresses) at INFO: keep addresses out of the logs.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 

@@ -126,6 +126,7 @@ UI_NAMESPACES = (
     "directory",
     "scheduling",
     "waitlist",
+    "messaging",
 )
 
 
