@@ -4,6 +4,7 @@
 #   BENCH_API_SECONDS (default 10): seconds per row of the API benchmark (wrk drives it;
 #     `apt-get install wrk` is tried when it is missing, else the Python client is used and
 #     BENCH_API_REQUESTS, default 20000, is the number of requests per row)
+#   BENCH_MESSAGES (default 20000): emails the messaging benchmark dispatches
 #   BENCH_DATABASE_PREFIX (default careline_bench): the databases are PREFIX_<patients>
 #     (kept between runs: loading is slow) and PREFIX_ingest (recreated every run)
 # Each script prints one "verdict:" line per budget (met / not met / could not run); this
@@ -47,6 +48,10 @@ DATABASE_URL="postgres://postgres@127.0.0.1:5432/${INGEST_DB}" run_benchmark ing
 echo "== scheduling: slot search across 200 providers x 90 days, booking under 8 clients"
 run_benchmark scheduling bash -c "cd bench && ../$PY bench_scheduling.py"
 
+echo "== messaging: outbox dispatch to a local SMTP sink (2 processes), a reminder batch, SMS leave time"
+run_benchmark messaging $PY bench/bench_messaging.py --messages "${BENCH_MESSAGES:-20000}" \
+  --patients "$(( PATIENTS < 100000 ? PATIENTS : 100000 ))"
+
 echo "== API: GET /api/patients/{id} under gunicorn"
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (the API benchmark's load generator)"
@@ -59,7 +64,7 @@ run_benchmark api $PY bench/bench_api.py --seconds "${BENCH_API_SECONDS:-10}" \
 echo
 echo "== verdicts (DESIGN.md §7; ${PATIENTS} patients; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 failed=0
-for name in registry ingest scheduling api; do
+for name in registry ingest scheduling messaging api; do
   log="${LOGS}/${name}.log"
   sed -n 's/^verdict: //p' "${log}"
   if [ "${STATUS[${name}]}" -ne 0 ] && ! grep -qE '^verdict: (not met|could not run)' "${log}"; then

@@ -48,6 +48,7 @@ from careline.messaging.models import (
 )
 from careline.messaging.pacing import reserve_departures
 from careline.messaging.policy import Candidate, decide
+from careline.messaging.rows import update_messages
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
 from careline.platform.audit import AuditEntry
@@ -137,7 +138,7 @@ def claim_due(*, worker: str, limit: int, now: datetime | None = None) -> list[C
                 message.claimed_at = now
                 message.attempts += 1
         touched = kept | {m.pk for m in changed}
-        Message.objects.bulk_update([m for m in messages if m.pk in touched], CLAIM_FIELDS)
+        update_messages([m for m in messages if m.pk in touched], CLAIM_FIELDS)
         if changed:
             _record(changed, now=now)
     return claimed
@@ -279,7 +280,7 @@ def record_outcomes(outcomes: Sequence[Outcome], *, now: datetime | None = None)
                     )
                 )
     with transaction.atomic():
-        Message.objects.bulk_update([o.message for o in outcomes], OUTCOME_FIELDS)
+        update_messages([o.message for o in outcomes], OUTCOME_FIELDS)
         Suppression.objects.bulk_create(suppressions, ignore_conflicts=True)
         _record([o.message for o in outcomes], now=now)
 
@@ -340,7 +341,7 @@ def _record(messages: Sequence[Message], *, now: datetime) -> None:
         for m in messages
     ]
     audit.record_events(actor=actor, entries=entries)
-    timeline.record_statuses(actor=actor, messages=messages, reach=None, now=now)
+    timeline.record_statuses(actor=actor, messages=messages)
 
 
 def dispatch_once(*, worker: str | None = None, limit: int | None = None) -> int:

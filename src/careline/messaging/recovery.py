@@ -30,6 +30,7 @@ from careline.messaging.dispatch import (
     worker_name,
 )
 from careline.messaging.models import Message, Status
+from careline.messaging.rows import update_messages
 from careline.platform import clock
 
 logger = logging.getLogger(__name__)
@@ -70,9 +71,7 @@ def reconcile_in_doubt(*, now: datetime | None = None, limit: int = 500) -> tupl
                 message.claimed_by = ""
                 message.claimed_at = None
                 requeued.append(message)
-        Message.objects.bulk_update(
-            requeued, ["status", "next_attempt_at", "claimed_by", "claimed_at"]
-        )
+        update_messages(requeued, ["status", "next_attempt_at", "claimed_by", "claimed_at"])
         if found:
             record_outcomes(found, now=now)
     return len(found), len(requeued)

@@ -33,6 +33,7 @@ from careline.messaging.models import (
 )
 from careline.messaging.policy import Candidate, decide
 from careline.messaging.rendering import Rendered, render
+from careline.messaging.rows import update_messages
 from careline.patients.reach import ContactFact, ReachFacts, list_reach_facts
 from careline.platform import audit, clock
 from careline.platform.actors import Actor
@@ -92,7 +93,7 @@ def enqueue_messages(*, actor: Actor, requests: Sequence[MessageRequest]) -> lis
         for start in range(0, len(messages), _INSERT_CHUNK):
             Message.objects.bulk_create(messages[start : start + _INSERT_CHUNK])
         _audit(actor, messages, by_pk={facts.pk: facts for facts in reach.values()})
-        timeline.record_statuses(actor=actor, messages=messages, reach=reach, now=now)
+        timeline.record_new(actor=actor, messages=messages, now=now)
     return messages
 
 
@@ -109,9 +110,9 @@ def cancel_pending(*, actor: Actor, subject_ref: str, purpose: str | None = None
         messages = list(pending)
         for message in messages:
             message.status = Status.CANCELLED
-        Message.objects.bulk_update(messages, ["status"])
+        update_messages(messages, ["status"])
         _audit(actor, messages, by_pk={}, action=AuditAction.UPDATE)
-        timeline.record_statuses(actor=actor, messages=messages, reach=None, now=clock.now())
+        timeline.record_statuses(actor=actor, messages=messages)
     return len(messages)
 
 
@@ -139,7 +140,7 @@ def replan_pending(
             message.next_attempt_at = message.due_at
             message.expires_at = expires_at
             message.status = Status.QUEUED
-        Message.objects.bulk_update(messages, ["due_at", "next_attempt_at", "expires_at", "status"])
+        update_messages(messages, ["due_at", "next_attempt_at", "expires_at", "status"])
         _audit(actor, messages, by_pk={}, action=AuditAction.UPDATE)
     return len(messages)
 
@@ -158,10 +159,14 @@ class _Draft:
     adapter_name: str
 
 
+_PURPOSES = frozenset(Purpose.values)
+_CHANNELS = frozenset(Channel.values)
+
+
 def _validate(request: MessageRequest) -> None:
-    if request.purpose not in Purpose.values:
+    if request.purpose not in _PURPOSES:
         raise ValidationFailed(f"{request.purpose!r} is not a message purpose.")
-    if request.channel not in Channel.values:
+    if request.channel not in _CHANNELS:
         raise ValidationFailed(f"{request.channel!r} is not a channel.")
     if request.patient_id is None and not request.to_address:
         raise ValidationFailed("A message needs a patient or an address.")

@@ -244,7 +244,7 @@ def test_a_batch_costs_the_same_number_of_queries_for_3_or_30_patients(
         return [kind for n, kind in enumerate(found) if n == 0 or kind != found[n - 1]]
 
     assert kinds(many) == kinds(few)
-    assert len(kinds(few)) == 14
+    assert len(kinds(few)) == 13
 
 
 def _statement(sql):

@@ -15,6 +15,7 @@ from careline.patients.bulk.facts import (
     merge_derived_coverages,
     record_social_needs,
     record_source_events,
+    retitle_source_events,
     upsert_patient_facts,
 )
 from careline.patients.bulk.lookups import find_identifier_owners, patient_refs
@@ -58,5 +59,6 @@ __all__ = [
     "patient_refs",
     "record_social_needs",
     "record_source_events",
+    "retitle_source_events",
     "upsert_patient_facts",
 ]

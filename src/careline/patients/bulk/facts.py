@@ -279,3 +279,19 @@ def _write_events(
     TimelineEvent.objects.bulk_update(
         changed, ["kind", "title", "detail", "occurred_at", "received_at"], batch_size=200
     )
+
+
+def retitle_source_events(
+    *, actor: Actor, source_system: str, titles: dict[str, list[str]], detail: str | None = None
+) -> None:
+    """Give the events of ``source_system`` with these source keys a new title: ``titles``
+    maps a title to the keys that take it (a status change of many messages is a few
+    distinct titles: one UPDATE each, whatever the number of events)."""
+    del actor
+    for title, keys in titles.items():
+        values: dict[str, Any] = {"title": shorten(title, text_limits(TimelineEvent)["title"])}
+        if detail is not None:
+            values["detail"] = detail
+        TimelineEvent.objects.filter(source_system=source_system, source_key__in=keys).update(
+            **values
+        )
