@@ -186,7 +186,8 @@ def bench_dispatch(verdicts: Verdicts, count: int, actor: Actor) -> None:
     lost = count - unique
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(
-        f"dispatch (load average {load}): {count:,} emails by 2 processes in {elapsed:.2f} s = {rate:,.0f}/s; "
+        f"dispatch (load average {load}): {count:,} emails by 2 processes in "
+        f"{elapsed:.2f} s = {rate:,.0f}/s; "
         f"{handler.duplicates} duplicates, {lost} lost"
     )
     verdicts.judge(
