@@ -36,17 +36,21 @@ def templates(db):
         ),
         ("campaign", "sms", "marketing", "", "{org_name}: flu shots now. Call {org_phone}"),
     ]
-    return {
-        (purpose, channel): MessageTemplate.objects.create(
+    made = {}
+    for purpose, channel, category, subject, body in rows:
+        earlier = MessageTemplate.objects.filter(purpose=purpose, channel=channel, language="en")
+        version = earlier.count() + 1
+        earlier.update(is_active=False)  # the default templates (migration 0002) step aside
+        made[(purpose, channel)] = MessageTemplate.objects.create(
             purpose=purpose,
             channel=channel,
             category=category,
             subject=subject,
             body=body,
+            version=version,
             created_at=now,
         )
-        for purpose, channel, category, subject, body in rows
-    }
+    return made
 
 
 @pytest.fixture
