@@ -19,6 +19,7 @@ from careline.platform.models import AuditAction
 from careline.platform.permissions import Permission
 
 OUTBOX_PAGE_SIZE = 100
+PORTAL_VISIBLE = (Status.SENT, Status.DELIVERED, Status.READ)
 
 
 def list_outbox(
@@ -86,12 +87,26 @@ def get_message(*, actor: Actor, message_id: uuid.UUID) -> MessageView:
     return MessageView(message=message, sink=sink)
 
 
-def list_portal_messages(*, patient_pk: int) -> list[Message]:
-    """The secure messages a patient can read in the portal (the portal checked who she is)."""
+def list_portal_messages(*, patient_id: uuid.UUID) -> list[Message]:
+    """The secure messages a patient can read in the portal, newest first (one query). The
+    portal has checked who may read them (``portal.access.portal_patient``)."""
     return list(
         Message.objects.filter(
-            patient_id=patient_pk,
+            patient__public_id=patient_id,
             channel=Channel.PORTAL,
-            status__in=[Status.SENT, Status.DELIVERED, Status.READ],
+            status__in=PORTAL_VISIBLE,
         ).order_by("-sent_at", "-pk")
     )
+
+
+def get_portal_message(*, patient_id: uuid.UUID, message_id: uuid.UUID) -> Message:
+    """One of her portal messages, or NotFound (another patient's is "not found" too)."""
+    message = Message.objects.filter(
+        public_id=message_id,
+        patient__public_id=patient_id,
+        channel=Channel.PORTAL,
+        status__in=PORTAL_VISIBLE,
+    ).first()
+    if message is None:
+        raise NotFound("No such message.")
+    return message

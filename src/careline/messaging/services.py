@@ -145,6 +145,20 @@ def replan_pending(
     return len(messages)
 
 
+def mark_read(*, actor: Actor, message: Message) -> Message:
+    """The patient opened a portal message: READ (once), audited, on her timeline. The caller
+    (the portal) has checked that the actor may read it."""
+    if message.status == Status.READ:
+        return message
+    with transaction.atomic():
+        message.status = Status.READ
+        message.read_at = clock.now()
+        message.save(update_fields=["status", "read_at"])
+        _audit(actor, [message], by_pk={}, action=AuditAction.UPDATE)
+        timeline.record_statuses(actor=actor, messages=[message])
+    return message
+
+
 # --- building rows ----------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from careline.portal import account_views, booking_views, views, waitlist_views
+from careline.portal import account_views, booking_views, message_views, views, waitlist_views
 
 app_name = "portal"
 
@@ -17,6 +17,12 @@ urlpatterns: list[URLPattern] = [
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("patients/<uuid:patient_id>/", views.patient_home, name="patient_home"),
     path("patients/<uuid:patient_id>/proxies/", views.proxies, name="proxies"),
+    path("patients/<uuid:patient_id>/messages/", message_views.messages, name="messages"),
+    path(
+        "patients/<uuid:patient_id>/messages/<uuid:message_id>/",
+        message_views.message,
+        name="message",
+    ),
     path("patients/<uuid:patient_id>/book/", booking_views.choose_visit, name="choose_visit"),
     path(
         "patients/<uuid:patient_id>/book/<uuid:visit_type_id>/",
