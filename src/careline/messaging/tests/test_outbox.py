@@ -240,13 +240,16 @@ def test_a_batch_costs_the_same_number_of_queries_for_3_or_30_patients(
 
     def kinds(context):
         """Statement and table; SQLite splits one bulk INSERT (999 parameters): collapsed."""
-        found = [_statement(query["sql"]) + " " + query["sql"].split('"')[1] for query in context]
+        found = [_statement(str(query["sql"])) for query in context]
         return [kind for n, kind in enumerate(found) if n == 0 or kind != found[n - 1]]
 
     assert kinds(many) == kinds(few)
-    assert len(kinds(few)) == 13
+    # Sealing the audit entries on append takes one more statement on PostgreSQL (its lock).
+    assert len(kinds(few)) == (14 if connection.vendor == "postgresql" else 13)
 
 
 def _statement(sql):
+    """The statement's verb and first quoted name (its table)."""
     first = sql.split(" ")[0]
-    return first if first.isalpha() else "?"
+    parts = sql.split('"')
+    return f"{first if first.isalpha() else '?'} {parts[1] if len(parts) > 1 else ''}"
