@@ -321,6 +321,9 @@ CARELINE_SENSITIVE_IDENTIFIER_SYSTEMS = env_list(
     "CARELINE_SENSITIVE_IDENTIFIER_SYSTEMS", "http://hl7.org/fhir/sid/us-ssn"
 )
 CARELINE_SENSITIVE_IDENTIFIER_TYPES = env_list("CARELINE_SENSITIVE_IDENTIFIER_TYPES", "SS")
+# The FHIR facade's public base URL: Bundle links (self, next, fullUrl) are absolute on it.
+CARELINE_FHIR_BASE_URL = env("CARELINE_FHIR_BASE_URL", "http://127.0.0.1:8000/fhir/R4")
+CARELINE_FHIR_PAGE_SIZE = int(env("CARELINE_FHIR_PAGE_SIZE", "20"))
 CARELINE_TIME_ZONE = env("CARELINE_TIME_ZONE", "America/New_York")
 # Scheduling: how long a slot is held while booking, and how many authorised overbooks a
 # practitioner's session (morning or afternoon of one day) may take.

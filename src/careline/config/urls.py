@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("fhir/R4/", include("careline.interop.fhir.rest.urls")),
     path("patients/", include("careline.patients.urls")),
     path("clinical/", include("careline.clinical.urls")),
     path("directory/", include("careline.directory.urls")),

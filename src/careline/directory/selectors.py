@@ -426,3 +426,11 @@ def _speaks(languages: object, wanted: str) -> bool:
         code.lower() == wanted or code.lower().split("-")[0] == wanted
         for code in _languages(languages)
     )
+
+
+def find_public_ids_by_source(
+    *, kind: str, source_system: str, source_ids: Collection[str]
+) -> dict[str, uuid.UUID]:
+    """source id → public id of the rows of ``kind`` that exist (references served out)."""
+    rows = select_by_source(_MODELS[kind], source_system, source_ids, ("source_id", "public_id"))
+    return {source_id: uuid.UUID(str(public_id)) for source_id, public_id in rows}
