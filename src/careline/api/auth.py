@@ -31,9 +31,7 @@ from careline.platform.authorization import refuse
 from careline.platform.errors import PermissionDenied
 from careline.platform.middleware import session_passed_mfa, user_has_mfa
 from careline.platform.models import AuditChannel, User
-from careline.platform.services import TOKEN_PREFIX, authenticate_token
-
-MAX_TOKEN_LENGTH = 200
+from careline.platform.services import MAX_TOKEN_LENGTH, TOKEN_PREFIX, authenticate_token
 
 
 class BearerTokenAuth(HttpBearer):

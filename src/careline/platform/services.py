@@ -215,6 +215,22 @@ def authenticate_token(secret: str, *, actor: Actor | None = None) -> User | Non
     return token.user
 
 
+MAX_TOKEN_LENGTH = 200
+
+
+def authenticate_bearer_header(header: str, *, actor: Actor | None = None) -> User | None:
+    """The user of an ``Authorization: Bearer cl_…`` header value, or None when it is not a
+    bearer header or its token is not one Careline would accept (``authenticate_token``).
+    The staff API and the FHIR facade both authenticate tokens through here."""
+    scheme, _, secret = header.strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret.startswith(TOKEN_PREFIX):
+        return None
+    if len(secret) > MAX_TOKEN_LENGTH:
+        return None
+    return authenticate_token(secret, actor=actor)
+
+
 def _refusal(token: ApiToken, now: datetime) -> str | None:
     """Why an existing token may not be used now, or None."""
     if token.revoked_at is not None:

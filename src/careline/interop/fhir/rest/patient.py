@@ -67,7 +67,9 @@ def _name(part: NamePart) -> SearchParameter:
         ),
         criterion=criterion,
         modifiers=STRING_MODIFIERS,
-        definition=f"{SP}individual-{part.value}" if part is not NamePart.ANY else f"{SP}Patient-name",
+        definition=f"{SP}individual-{part.value}"
+        if part is not NamePart.ANY
+        else f"{SP}Patient-name",
     )
 
 
@@ -107,7 +109,7 @@ def _last_updated(modifier: str | None, value: str) -> Q:
 
 
 def _token_value(name: str, value: str) -> str:
-    system, code = split_token(value)
+    _, code = split_token(value)
     if not code:
         raise BadParameter(name, f"'{name}' needs a value.")
     return code

@@ -98,9 +98,7 @@ class ParsedSearch:
     unknown: list[str]  # parameter names that are neither a filter nor a result parameter
 
 
-def parse_search(
-    definition: ResourceDefinition, items: Sequence[tuple[str, str]]
-) -> ParsedSearch:
+def parse_search(definition: ResourceDefinition, items: Sequence[tuple[str, str]]) -> ParsedSearch:
     """The filters of a request's parameters (result parameters are the view's)."""
     criteria: list[Q] = []
     names: list[str] = []

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 
 
-class BadParameter(ValueError):  # noqa: N818 (reads as what it is: a bad parameter)
+class BadParameter(ValueError):
     """A search parameter whose name, modifier or value Careline cannot honour."""
 
     def __init__(self, parameter: str, message: str) -> None:
@@ -68,6 +68,8 @@ class Prefix(StrEnum):
     EB = "eb"
 
 
+LAST_YEAR = 9999
+END_OF_TIME = datetime(LAST_YEAR, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 SUPPORTED_PREFIXES = tuple(prefix.value for prefix in Prefix)
 _DATE = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
@@ -137,8 +139,8 @@ def parse_date_range(parameter: str, raw: str) -> DateRange:
             return DateRange(start, end, has_time=False)
         zone = _zone(parts["zone"])
         second = int(parts["second"] or 0)
-        local = datetime(year, month, day, int(parts["hour"]), int(parts["minute"]), second)
-        start = local.replace(tzinfo=zone).astimezone(UTC)
+        hour, minute = int(parts["hour"]), int(parts["minute"])
+        start = datetime(year, month, day, hour, minute, second, tzinfo=zone).astimezone(UTC)
         step = timedelta(seconds=1) if parts["second"] else timedelta(minutes=1)
         return DateRange(start, start + step, has_time=True)
     except (ValueError, OverflowError) as error:
@@ -147,8 +149,8 @@ def parse_date_range(parameter: str, raw: str) -> DateRange:
 
 def _after(start: datetime, *, year_only: bool, month_only: bool) -> datetime:
     if year_only:
-        if start.year == datetime.max.year:
-            return datetime.max.replace(tzinfo=UTC)
+        if start.year == LAST_YEAR:
+            return END_OF_TIME
         return start.replace(year=start.year + 1)
     if month_only:
         if start.month == 12:

@@ -17,9 +17,7 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from ninja.errors import AuthenticationError
 
-from careline.api.auth import bearer_token_auth
 from careline.interop.fhir.rest.capability import capability_statement
 from careline.interop.fhir.rest.registry import (
     COUNT,
@@ -30,6 +28,7 @@ from careline.interop.fhir.rest.registry import (
     get_definition,
     parse_search,
 )
+from careline.interop.fhir.rest.resources import ensure_registered
 from careline.interop.fhir.rest.responses import (
     FHIR_JSON,
     FhirError,
@@ -37,11 +36,11 @@ from careline.interop.fhir.rest.responses import (
     fhir_response,
 )
 from careline.interop.fhir.rest.values import BadParameter, parse_count
-from careline.interop.fhir.rest.resources import ensure_registered
 from careline.platform import crypto
 from careline.platform.actors import Actor, actor_from_request
 from careline.platform.errors import CarelineError
 from careline.platform.models import AuditChannel
+from careline.platform.services import authenticate_bearer_header
 
 logger = logging.getLogger("careline.fhir")
 
@@ -103,12 +102,16 @@ def _is_form(request: HttpRequest) -> bool:
 
 
 def _authenticated_actor(request: HttpRequest) -> Actor:
-    try:
-        user = bearer_token_auth(request)
-    except AuthenticationError as error:
-        raise FhirError(401, str(error.message)) from error
-    if user is None:
+    """The token's user as the request's actor (the staff API's bearer tokens; a session
+    cookie is not accepted here). Anything else is a 401."""
+    header = request.headers.get("Authorization")
+    if not header:
         raise FhirError(401, "Authenticate with 'Authorization: Bearer <token>'.")
+    anonymous = actor_from_request(request, channel=AuditChannel.API)
+    user = authenticate_bearer_header(header, actor=anonymous)
+    if user is None:
+        raise FhirError(401, "The token is unknown, revoked or expired.")
+    request.user = user
     return actor_from_request(request, channel=AuditChannel.API)
 
 

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from careline.interop.fhir.rest.tests.conftest import BASE, FhirCaller
-from careline.interop.fhir.rest.tests.helpers import fhir_body, ids, outcome
+from careline.interop.tests.fhir_rest.conftest import BASE, FhirCaller
+from careline.interop.tests.fhir_rest.helpers import fhir_body, ids, outcome
 from careline.patients.models import Patient
 from careline.platform.audit.selectors import SEARCH_LISTED_PATIENTS
 from careline.platform.models import AuditAction, AuditEvent
@@ -151,9 +151,7 @@ def test_id_and_last_updated(scheduler: FhirCaller, people: dict[str, Patient]) 
     Patient.objects.filter(pk=anna.pk).update(
         updated_at=dt.datetime(2026, 3, 5, 10, 30, tzinfo=dt.UTC)
     )
-    Patient.objects.exclude(pk=anna.pk).update(
-        updated_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    )
+    Patient.objects.exclude(pk=anna.pk).update(updated_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
     assert search_ids(scheduler, "_lastUpdated=2026-03", people) == ["anna"]
     assert search_ids(scheduler, "_lastUpdated=2026-03-05T10:30Z", people) == ["anna"]
     assert search_ids(scheduler, "_lastUpdated=2026-03-05T05:30-05:00", people) == ["anna"]
@@ -206,7 +204,9 @@ def test_search_lists_only_patients_the_caller_may_open(
     other_location: Any,
     people: dict[str, Patient],
 ) -> None:
-    outsider = make_patient(given_names="Anna", family_name="Jonas", primary_location=other_location)
+    outsider = make_patient(
+        given_names="Anna", family_name="Jonas", primary_location=other_location
+    )
     bundle = fhir_body(scheduler.get("Patient?family=jonas"), "Bundle")
     assert ids(bundle) == [str(people["anna"].public_id)]
     assert str(outsider.public_id) not in str(bundle)
@@ -280,4 +280,3 @@ def test_a_bad_value_is_a_400_naming_the_parameter(
     issue = outcome(scheduler.get(f"Patient?{query}"), 400)
     assert issue["expression"] == [parameter]
     assert issue["code"] == "invalid"
-
