@@ -35,4 +35,3 @@ def latest_source_records(*, patient_pks: Collection[int]) -> dict[int, SourceRe
         if isinstance(raw, dict):
             latest[patient_pk] = SourceRecord(patient_pk, system, source_id, received_at, raw)
     return latest
-

@@ -126,9 +126,7 @@ def birth_date_criterion(start: date | None, end: date | None, *, negate: bool =
     return Q(birth_date__isnull=False) & (~within if negate else within)
 
 
-def updated_criterion(
-    start: datetime | None, end: datetime | None, *, negate: bool = False
-) -> Q:
+def updated_criterion(start: datetime | None, end: datetime | None, *, negate: bool = False) -> Q:
     """Patients last changed in ``[start, end)``, or — ``negate`` — outside it."""
     within = Q()
     if start is not None:
