@@ -280,3 +280,21 @@ def test_a_bad_value_is_a_400_naming_the_parameter(
     issue = outcome(scheduler.get(f"Patient?{query}"), 400)
     assert issue["expression"] == [parameter]
     assert issue["code"] == "invalid"
+
+
+def test_a_page_costs_the_same_queries_whatever_its_size(
+    scheduler: FhirCaller, make_patient: Callable[..., Patient]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(12):
+        patient = make_patient(given_names="Pat", family_name=f"Count{n:02d}")
+        ContactPointFactory.create(patient=patient, value=f"+1617555{n:04d}")
+    scheduler.get("Patient?family=count&_count=1")  # the token's last use is written once
+    with CaptureQueriesContext(connection) as small:
+        assert len(ids(fhir_body(scheduler.get("Patient?family=count&_count=2"), "Bundle"))) == 2
+    with CaptureQueriesContext(connection) as large:
+        assert len(ids(fhir_body(scheduler.get("Patient?family=count&_count=10"), "Bundle"))) == 10
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(small.captured_queries) <= 12
