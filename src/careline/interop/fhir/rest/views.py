@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -70,6 +71,10 @@ def fhir_view(methods: tuple[str, ...]) -> Callable[[View], View]:
                 response = error_response(FhirError(400, error.message, expression=error.parameter))
             except CarelineError as error:
                 response = error_response(FhirError(error.status, error.message))
+            except RequestDataTooBig:
+                response = error_response(FhirError(413, "The request body is too large."))
+            except SuspiciousOperation:  # e.g. more parameters than Django parses
+                response = error_response(FhirError(400, "The request has too many parameters."))
             except Exception as error:  # the log keeps type and trace: a message may quote PHI
                 logger.error(
                     "FHIR request failed: %s\n%s", type(error).__name__, traceback.format_exc()

@@ -119,3 +119,8 @@ def test_no_input_makes_a_500(
 def test_a_bad_authorization_header_is_a_401(header: str) -> None:
     response = Client().get("/fhir/R4/Patient", headers={"Authorization": header})
     assert outcome(response, 401)["code"] == "login"
+
+
+def test_too_many_parameters_is_a_400_not_a_500(scheduler: FhirCaller) -> None:
+    query = "&".join(f"x{n}=1" for n in range(1200))
+    assert outcome(scheduler.get(f"Patient?{query}"), 400)["code"] == "invalid"
