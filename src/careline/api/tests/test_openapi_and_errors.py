@@ -43,6 +43,10 @@ EXPECTED_ROUTES = {
     ("/api/scheduling/waitlist/offers/{offer_id}/accept", "post"),
     ("/api/scheduling/waitlist/offers/{offer_id}/decline", "post"),
     ("/api/scheduling/metrics", "get"),
+    ("/api/scheduling/flagged", "get"),
+    ("/api/scheduling/flagged/{flag_id}/resolve", "post"),
+    ("/api/messaging/messages", "get"),
+    ("/api/messaging/messages/{message_id}", "get"),
     ("/api/directory/locations/nearest", "get"),
     ("/api/directory/practitioners/nearest", "get"),
 }

@@ -6,6 +6,7 @@ Settings are read once per process, so each case runs the real command in a subp
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
@@ -21,8 +22,14 @@ def careline(*arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
     return run_careline(*arguments, env=env, timeout=STARTED_INSTEAD)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:  # a port nothing listens on, should the guard let it serve
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 COMMANDS = {
-    "serve": ("serve", "--bind", "127.0.0.1:0", "--no-worker"),
+    "serve": ("serve", "--bind", f"127.0.0.1:{free_port()}", "--no-worker"),
     "worker": ("worker",),
     "migrate": ("migrate", "--no-input"),
 }
