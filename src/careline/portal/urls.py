@@ -66,6 +66,11 @@ urlpatterns: list[URLPattern] = [
         name="waitlist_leave",
     ),
     path(
+        "patients/<uuid:patient_id>/waitlist/offers/<uuid:offer_id>/",
+        waitlist_views.offer,
+        name="waitlist_offer",
+    ),
+    path(
         "patients/<uuid:patient_id>/proxies/<uuid:link_id>/revoke/",
         views.revoke_proxy,
         name="revoke_proxy",

@@ -24,6 +24,7 @@ from careline.platform.services import issue_api_token
 from careline.portal.models import PortalLink, Relationship
 from careline.portal.tests.conftest import client_for
 from careline.scheduling.errors import SelfServiceRefused
+from careline.scheduling.models import Appointment, RedFlagList
 from careline.scheduling.waitlist import services as waitlist
 from careline.scheduling.waitlist.models import WaitlistEntry, WaitlistPriority
 from careline.testing.scheduling import (
@@ -444,3 +445,113 @@ def test_the_slot_page_leads_to_the_waitlist_form_with_the_visit_chosen(world: W
     form = client.get(link).content.decode()
 
     assert f'<option value="{visit_type_id}" selected>Check-up</option>' in form
+
+
+# --- answering an offer -----------------------------------------------------------------------
+
+
+def offer_url(patient: Patient, entry: WaitlistEntry) -> str:
+    offer = entry.offers.get()
+    return reverse("portal:waitlist_offer", args=[patient.public_id, offer.public_id])
+
+
+def test_the_home_page_links_her_to_the_offer(world: World) -> None:
+    html = home(client_for(world.owner), world.clinic.patient)
+    assert f'href="{offer_url(world.clinic.patient, world.entry)}">Answer the offer</a>' in html
+
+
+@pytest.mark.parametrize("who", ["owner", "proxy"])
+def test_she_takes_the_offered_time_and_the_visit_is_booked(world: World, who: str) -> None:
+    client, patient = client_for(getattr(world, who)), world.clinic.patient
+    url = offer_url(patient, world.entry)
+
+    page = client.get(url)
+    taken = client.post(url, {"answer": "accept"})
+
+    assert page.status_code == 200
+    assert "Tuesday, June 2, 2026, 9:00 AM" in page.content.decode()
+    assert taken.status_code == 302
+    appointment = Appointment.objects.get(patient=patient, status="booked")
+    assert taken["Location"] == reverse(
+        "portal:appointment", args=[patient.public_id, appointment.public_id]
+    )
+    assert appointment.starts_at == at(TUESDAY, 9)
+    world.entry.refresh_from_db()
+    assert world.entry.status == "booked"
+    assert list(world.entry.offers.values_list("status", flat=True)) == ["accepted"]
+
+
+def test_she_says_no_and_stays_on_the_list(world: World) -> None:
+    response = client_for(world.owner).post(
+        offer_url(world.clinic.patient, world.entry), {"answer": "decline"}
+    )
+
+    assert response.status_code == 302
+    world.entry.refresh_from_db()
+    assert world.entry.status == "active"
+    assert list(world.entry.offers.values_list("status", flat=True)) == ["declined"]
+    assert not Appointment.objects.filter(patient=world.clinic.patient).exists()
+
+
+def test_the_safety_screen_comes_first_and_a_yes_stops_the_booking(world: World) -> None:
+    RedFlagList.objects.create(
+        code="chest",
+        name="Chest symptoms",
+        questions=[{"code": "chest_pain", "text": "Do you have chest pain now?"}],
+        advice="Call the nurse line at 555-0100 now.",
+    )
+    visit_type = world.clinic.visit_type
+    visit_type.requires_safety_screen, visit_type.safety_screen_code = True, "chest"
+    visit_type.save()
+    client, url = client_for(world.owner), offer_url(world.clinic.patient, world.entry)
+
+    question = client.get(url)
+    unanswered = client.post(url, {"answer": "accept"})
+    stopped = client.post(url, {"answer": "accept", "flag_chest_pain": "yes"})
+
+    assert "Do you have chest pain now?" in question.content.decode()
+    assert unanswered.status_code == 422
+    assert "Answer yes or no." in unanswered.content.decode()
+    assert stopped.status_code == 422
+    assert "Call the nurse line at 555-0100 now." in stopped.content.decode()
+    assert not Appointment.objects.filter(patient=world.clinic.patient).exists()
+    assert list(world.entry.offers.values_list("status", flat=True)) == ["pending"]
+
+
+def test_an_offer_already_answered_is_not_found_with_the_reason(world: World) -> None:
+    url = offer_url(world.clinic.patient, world.entry)
+    offer = world.entry.offers.get()
+    waitlist.accept_offer(actor=world.clinic.actor, offer_id=offer.public_id)  # staff took it
+
+    response = client_for(world.owner).get(url)
+
+    assert response.status_code == 404
+    assert "That offer is no longer open." in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["proxy_without_scope", "other_owner"])
+@pytest.mark.parametrize("answer", ["", "accept", "decline"])
+def test_someone_without_the_right_gets_not_found_and_nothing_changes(
+    world: World, who: str, answer: str
+) -> None:
+    client, url = client_for(getattr(world, who)), offer_url(world.clinic.patient, world.entry)
+
+    response = client.post(url, {"answer": answer}) if answer else client.get(url)
+
+    assert response.status_code == 404
+    assert list(world.entry.offers.values_list("status", flat=True)) == ["pending"]
+    assert not Appointment.objects.filter(patient=world.clinic.patient).exists()
+
+
+def test_another_patients_offer_under_her_own_address_is_not_found(world: World) -> None:
+    waitlist.remove_from_waitlist(
+        actor=world.clinic.actor, entry_id=world.other_entry.public_id, reason="other"
+    )
+    others = waitlist_with_offer(world.clinic, at(TUESDAY, 10), patient=world.other)
+    offer = others.offers.get()
+    url = reverse("portal:waitlist_offer", args=[world.clinic.patient.public_id, offer.public_id])
+
+    response = client_for(world.owner).post(url, {"answer": "accept"})
+
+    assert response.status_code == 404
+    assert list(others.offers.values_list("status", flat=True)) == ["pending"]
