@@ -479,6 +479,8 @@ def test_she_takes_the_offered_time_and_the_visit_is_booked(world: World, who: s
     world.entry.refresh_from_db()
     assert world.entry.status == "booked"
     assert list(world.entry.offers.values_list("status", flat=True)) == ["accepted"]
+    answered = AuditEvent.objects.get(action="update", resource_type="WaitlistOffer")
+    assert (answered.actor, answered.channel) == (getattr(world, who), AuditChannel.PORTAL)
 
 
 def test_she_says_no_and_stays_on_the_list(world: World) -> None:
@@ -491,6 +493,8 @@ def test_she_says_no_and_stays_on_the_list(world: World) -> None:
     assert world.entry.status == "active"
     assert list(world.entry.offers.values_list("status", flat=True)) == ["declined"]
     assert not Appointment.objects.filter(patient=world.clinic.patient).exists()
+    declined = AuditEvent.objects.get(action="update", resource_type="WaitlistOffer")
+    assert (declined.actor, declined.channel) == (world.owner, AuditChannel.PORTAL)
 
 
 def test_the_safety_screen_comes_first_and_a_yes_stops_the_booking(world: World) -> None:
@@ -541,6 +545,8 @@ def test_someone_without_the_right_gets_not_found_and_nothing_changes(
     assert response.status_code == 404
     assert list(world.entry.offers.values_list("status", flat=True)) == ["pending"]
     assert not Appointment.objects.filter(patient=world.clinic.patient).exists()
+    denied = AuditEvent.objects.filter(actor=getattr(world, who), action="access_denied")
+    assert [row.patient_id for row in denied] == [world.clinic.patient.public_id]
 
 
 def test_another_patients_offer_under_her_own_address_is_not_found(world: World) -> None:
